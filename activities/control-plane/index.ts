@@ -1,0 +1,71 @@
+// Control-plane activities: quick reads and writes of the control plane and the source catalogs.
+// Built by a factory so workers pass real connections in and tests wire the same way.
+import { ApplicationFailure } from '@temporalio/common';
+import { log } from '@temporalio/activity';
+import { ErrorType } from '../../lib/common/errors';
+import type { ControlPlane } from '../../lib/control-plane/store';
+import { SourceConnectionError, type SourceConnections } from '../../lib/sources';
+import { checkAgainstSource, parseTableDefinition, tableRef, TableDefinitionError } from '../../lib/tables/definition';
+import type { OnboardingActivities } from '../../workflows/onboardTable';
+
+export interface ControlPlaneDeps {
+  controlPlane: ControlPlane;
+  sources: SourceConnections;
+}
+
+export function createControlPlaneActivities({ controlPlane, sources }: ControlPlaneDeps): OnboardingActivities {
+  return {
+    async inspectSourceTable(input) {
+      let definition;
+      try {
+        definition = parseTableDefinition(input);
+      } catch (err) {
+        if (err instanceof TableDefinitionError) {
+          throw ApplicationFailure.create({
+            message: err.message,
+            type: ErrorType.InvalidTableDefinition,
+            nonRetryable: true,
+            details: [{ problems: err.problems }],
+          });
+        }
+        throw err;
+      }
+      const where = `table ${tableRef(definition)}`;
+      const source = await controlPlane.getSource(definition.source);
+      if (!source) {
+        throw ApplicationFailure.create({
+          message: `${where}: source: no source named ${definition.source} is registered (danau sources add)`,
+          type: ErrorType.UnknownSource,
+          nonRetryable: true,
+        });
+      }
+      let db;
+      try {
+        db = sources.get(source);
+      } catch (err) {
+        if (err instanceof SourceConnectionError) {
+          throw ApplicationFailure.create({ message: `${where}: ${err.message}`, type: ErrorType.SourceMisconfigured, nonRetryable: true });
+        }
+        throw err;
+      }
+      // A connection error here is retried by the activity's retry policy: the source may be restarting.
+      const found = await db.describeTable(definition.schema, definition.table);
+      if (!found) {
+        throw ApplicationFailure.create({
+          message: `${where}: table: ${definition.schema}.${definition.table} does not exist in source ${source.sourceName} (${source.engine} database ${source.databaseName})`,
+          type: ErrorType.SourceTableNotFound,
+          nonRetryable: true,
+        });
+      }
+      const check = checkAgainstSource(definition, source.engine, found);
+      log.info('inspected source table', { table: tableRef(definition), columns: found.columns.length, problems: check.problems.length });
+      return { definition, sourceEngine: source.engine, ...check };
+    },
+
+    async recordTable({ check, actor }) {
+      const result = await controlPlane.recordTable(check.definition, check.primaryKey, check.columns, actor);
+      log.info('recorded table', { table: tableRef(check.definition), outcome: result.outcome, tableId: result.table.tableId });
+      return result;
+    },
+  };
+}

@@ -1,0 +1,146 @@
+// The one configuration loader. Layers, lowest first:
+//   1. config/local.env, when DANAU_ENV is `local` (the default): the local stack's addresses;
+//   2. a YAML or JSON file named by DANAU_CONFIG_FILE (flat KEY: value pairs, same names as the env);
+//   3. the process environment.
+// The result is validated once at start-up; an error names every field that is wrong.
+import { readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+export const repoRoot = path.resolve(__dirname, '..', '..', '..');
+
+const url = (what: string) =>
+  z.string({ error: `${what} is required` }).refine((v) => /^[a-z][a-z0-9+.-]*:\/\//i.test(v), {
+    message: `${what} must be a URL such as postgres://user:pass@host:port/db`,
+  });
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const bool = z
+  .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1');
+
+const schema = z.object({
+  DANAU_ENV: z.enum(['local', 'aws'], { error: 'must be local or aws' }).default('local'),
+  DANAU_HOME: z.string().default(path.join(repoRoot, '.danau')),
+  TEMPORAL_ADDRESS: z.string().regex(/^[^:]+:\d+$/, 'must be host:port').default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_UI_PORT: z.coerce.number().int().positive().default(8233),
+  TEMPORAL_UI_URL: z.string().optional(),
+  DANAU_CONTROL_DATABASE_URL: url('DANAU_CONTROL_DATABASE_URL'),
+  DANAU_WAREHOUSE_DATABASE_URL: url('DANAU_WAREHOUSE_DATABASE_URL'),
+  DANAU_S3_ENDPOINT: z.url({ error: 'must be a URL such as http://127.0.0.1:9000' }).optional(),
+  DANAU_S3_FORCE_PATH_STYLE: bool.default(false),
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+  DANAU_RAW_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name'),
+  DANAU_PROCESSED_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name'),
+  DANAU_ARCHIVE_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name'),
+  DANAU_TIMEZONE: z
+    .string()
+    .refine(isTimeZone, 'must be an IANA time zone such as Asia/Jakarta')
+    .default('Asia/Jakarta'),
+  DANAU_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
+  DANAU_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+});
+
+export type ConfigInput = z.input<typeof schema>;
+type Parsed = z.output<typeof schema>;
+
+export interface DanauConfig {
+  env: Parsed['DANAU_ENV'];
+  home: string;
+  temporal: { address: string; namespace: string; uiUrl: string };
+  controlDatabaseUrl: string;
+  warehouseDatabaseUrl: string;
+  s3: { endpoint?: string; forcePathStyle: boolean; region: string };
+  buckets: { raw: string; processed: string; archive: string };
+  timezone: string;
+  logLevel: Parsed['DANAU_LOG_LEVEL'];
+  metricsPort: number;
+  /** The environment the config was read from: source connection strings are looked up here by name. */
+  environment: Readonly<Record<string, string | undefined>>;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses KEY=VALUE lines (comments and blanks ignored), as config/local.env is written. */
+export function parseEnvFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const eq = line.indexOf('=');
+    if (eq <= 0) continue;
+    out[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
+  }
+  return out;
+}
+
+function readConfigFile(file: string): Record<string, string> {
+  if (!existsSync(file)) throw new ConfigError([`DANAU_CONFIG_FILE: no such file ${file}`]);
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(readFileSync(file, 'utf8')); // JSON is YAML too
+  } catch (err) {
+    throw new ConfigError([`DANAU_CONFIG_FILE: ${file} is not valid YAML/JSON: ${(err as Error).message}`]);
+  }
+  if (parsed === null || parsed === undefined) return {};
+  if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError([`DANAU_CONFIG_FILE: ${file} must hold a mapping of KEY: value`]);
+  }
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
+    if (v !== null && typeof v === 'object') throw new ConfigError([`${k} (in ${file}): must be a plain value`]);
+    out[k] = String(v);
+  }
+  return out;
+}
+
+/** Builds the merged variable map from the three layers. */
+export function resolveEnvironment(env: NodeJS.ProcessEnv = process.env): Record<string, string | undefined> {
+  const danauEnv = env.DANAU_ENV ?? 'local';
+  const localDefaults =
+    danauEnv === 'local' ? parseEnvFile(readFileSync(path.join(repoRoot, 'config', 'local.env'), 'utf8')) : {};
+  const fileLayer = env.DANAU_CONFIG_FILE ? readConfigFile(env.DANAU_CONFIG_FILE) : {};
+  return { ...localDefaults, ...fileLayer, ...env };
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): DanauConfig {
+  const merged = resolveEnvironment(env);
+  const result = schema.safeParse(merged);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
+  }
+  const c = result.data;
+  const [host] = c.TEMPORAL_ADDRESS.split(':');
+  return {
+    env: c.DANAU_ENV,
+    home: c.DANAU_HOME,
+    temporal: {
+      address: c.TEMPORAL_ADDRESS,
+      namespace: c.TEMPORAL_NAMESPACE,
+      uiUrl: c.TEMPORAL_UI_URL ?? `http://${host}:${c.TEMPORAL_UI_PORT}`,
+    },
+    controlDatabaseUrl: c.DANAU_CONTROL_DATABASE_URL,
+    warehouseDatabaseUrl: c.DANAU_WAREHOUSE_DATABASE_URL,
+    s3: { endpoint: c.DANAU_S3_ENDPOINT, forcePathStyle: c.DANAU_S3_FORCE_PATH_STYLE, region: c.AWS_REGION },
+    buckets: { raw: c.DANAU_RAW_BUCKET, processed: c.DANAU_PROCESSED_BUCKET, archive: c.DANAU_ARCHIVE_BUCKET },
+    timezone: c.DANAU_TIMEZONE,
+    logLevel: c.DANAU_LOG_LEVEL,
+    metricsPort: c.DANAU_METRICS_PORT,
+    environment: merged,
+  };
+}

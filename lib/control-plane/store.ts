@@ -1,0 +1,261 @@
+// Reads and writes of the control plane. Every change made on a person's behalf writes an audit row
+// in the same transaction as the change itself.
+import pg from 'pg';
+import type { SourceRecord } from '../sources/types';
+import type { LakeColumn, SourceDefinition, TableDefinition } from '../tables/definition';
+
+export interface TableRecord {
+  tableId: number;
+  sourceName: string;
+  schemaName: string;
+  tableName: string;
+  primaryKey: string[];
+  precombineField: string;
+  partitionField: string;
+  hudiTableType: 'COPY_ON_WRITE' | 'MERGE_ON_READ';
+  cleanerCommitsRetained: number;
+  archiveLevel: 'day' | 'month';
+  archiveAfterDays: number;
+  freshnessSlaMinutes: number;
+  schedule: string;
+  enabled: boolean;
+  pausedReason: string | null;
+  columns: LakeColumn[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type RecordOutcome = 'created' | 'updated' | 'unchanged';
+
+interface TableRow {
+  table_id: string;
+  source_name: string;
+  schema_name: string;
+  table_name: string;
+  primary_key: string[];
+  precombine_field: string;
+  partition_field: string;
+  hudi_table_type: 'COPY_ON_WRITE' | 'MERGE_ON_READ';
+  cleaner_commits_retained: number;
+  archive_level: 'day' | 'month';
+  archive_after_days: number;
+  freshness_sla_minutes: number;
+  schedule_cron: string;
+  enabled: boolean;
+  paused_reason: string | null;
+  columns: LakeColumn[];
+  created_at: Date;
+  updated_at: Date;
+}
+
+function toTableRecord(r: TableRow): TableRecord {
+  return {
+    tableId: Number(r.table_id),
+    sourceName: r.source_name,
+    schemaName: r.schema_name,
+    tableName: r.table_name,
+    primaryKey: r.primary_key,
+    precombineField: r.precombine_field,
+    partitionField: r.partition_field,
+    hudiTableType: r.hudi_table_type,
+    cleanerCommitsRetained: r.cleaner_commits_retained,
+    archiveLevel: r.archive_level,
+    archiveAfterDays: r.archive_after_days,
+    freshnessSlaMinutes: r.freshness_sla_minutes,
+    schedule: r.schedule_cron,
+    enabled: r.enabled,
+    pausedReason: r.paused_reason,
+    columns: r.columns,
+    createdAt: r.created_at.toISOString(),
+    updatedAt: r.updated_at.toISOString(),
+  };
+}
+
+export class ControlPlane {
+  constructor(readonly pool: pg.Pool) {}
+
+  static connect(connectionString: string): ControlPlane {
+    return new ControlPlane(new pg.Pool({ connectionString, max: 5, connectionTimeoutMillis: 10_000 }));
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  private async inTransaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK');
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async upsertSource(def: SourceDefinition, actor: string): Promise<RecordOutcome> {
+    return this.inTransaction(async (c) => {
+      const before = await c.query<{ engine: string; database_name: string; connection_env: string; description: string }>(
+        'SELECT engine, database_name, connection_env, description FROM sources WHERE source_name = $1 FOR UPDATE',
+        [def.name],
+      );
+      const prior = before.rows[0];
+      const same =
+        prior &&
+        prior.engine === def.engine &&
+        prior.database_name === def.database &&
+        prior.connection_env === def.connectionEnv &&
+        prior.description === def.description;
+      if (same) return 'unchanged';
+      await c.query(
+        `INSERT INTO sources (source_name, engine, database_name, connection_env, description)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (source_name) DO UPDATE SET engine = EXCLUDED.engine, database_name = EXCLUDED.database_name,
+           connection_env = EXCLUDED.connection_env, description = EXCLUDED.description, updated_at = now()`,
+        [def.name, def.engine, def.database, def.connectionEnv, def.description],
+      );
+      const outcome: RecordOutcome = prior ? 'updated' : 'created';
+      await this.audit(c, actor, `source.${outcome}`, `source:${def.name}`, { before: prior ?? null, after: def });
+      return outcome;
+    });
+  }
+
+  async getSource(name: string): Promise<SourceRecord | null> {
+    const { rows } = await this.pool.query<{
+      source_name: string;
+      engine: 'mysql' | 'postgres';
+      database_name: string;
+      connection_env: string;
+      description: string;
+    }>('SELECT source_name, engine, database_name, connection_env, description FROM sources WHERE source_name = $1', [name]);
+    const r = rows[0];
+    return r
+      ? { sourceName: r.source_name, engine: r.engine, databaseName: r.database_name, connectionEnv: r.connection_env, description: r.description }
+      : null;
+  }
+
+  async listSources(): Promise<SourceRecord[]> {
+    const { rows } = await this.pool.query<{ source_name: string }>('SELECT source_name FROM sources ORDER BY source_name');
+    const out: SourceRecord[] = [];
+    for (const r of rows) {
+      const s = await this.getSource(r.source_name);
+      if (s) out.push(s);
+    }
+    return out;
+  }
+
+  /**
+   * Records an onboarded table (insert, or update if its settings changed) and its audit row, in one
+   * transaction: either both are written or neither.
+   */
+  async recordTable(def: TableDefinition, primaryKey: string[], columns: LakeColumn[], actor: string): Promise<{ table: TableRecord; outcome: RecordOutcome }> {
+    return this.inTransaction(async (c) => {
+      const before = await c.query<TableRow>(
+        'SELECT * FROM tables WHERE source_name = $1 AND schema_name = $2 AND table_name = $3 FOR UPDATE',
+        [def.source, def.schema, def.table],
+      );
+      const values = [
+        def.source,
+        def.schema,
+        def.table,
+        primaryKey,
+        def.precombineField,
+        def.partitionField,
+        def.hudiTableType,
+        def.cleanerCommitsRetained,
+        def.archiveLevel,
+        def.archiveAfterDays,
+        def.freshnessSlaMinutes,
+        def.schedule,
+        def.enabled,
+        JSON.stringify(columns),
+      ];
+      const prior = before.rows[0] ? toTableRecord(before.rows[0]) : null;
+      if (prior && sameSettings(prior, def, primaryKey, columns)) return { table: prior, outcome: 'unchanged' as const };
+      const { rows } = await c.query<TableRow>(
+        `INSERT INTO tables (source_name, schema_name, table_name, primary_key, precombine_field, partition_field,
+            hudi_table_type, cleaner_commits_retained, archive_level, archive_after_days, freshness_sla_minutes,
+            schedule_cron, enabled, columns)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+         ON CONFLICT (source_name, schema_name, table_name) DO UPDATE SET
+           primary_key = EXCLUDED.primary_key, precombine_field = EXCLUDED.precombine_field,
+           partition_field = EXCLUDED.partition_field, hudi_table_type = EXCLUDED.hudi_table_type,
+           cleaner_commits_retained = EXCLUDED.cleaner_commits_retained, archive_level = EXCLUDED.archive_level,
+           archive_after_days = EXCLUDED.archive_after_days, freshness_sla_minutes = EXCLUDED.freshness_sla_minutes,
+           schedule_cron = EXCLUDED.schedule_cron, enabled = EXCLUDED.enabled, columns = EXCLUDED.columns,
+           updated_at = now()
+         RETURNING *`,
+        values,
+      );
+      const table = toTableRecord(rows[0]!);
+      const outcome: RecordOutcome = prior ? 'updated' : 'created';
+      await this.audit(c, actor, `table.${outcome}`, `table:${def.source}.${def.schema}.${def.table}`, {
+        before: prior,
+        after: { ...def, primaryKey, columns },
+      });
+      return { table, outcome };
+    });
+  }
+
+  async listTables(): Promise<TableRecord[]> {
+    const { rows } = await this.pool.query<TableRow>('SELECT * FROM tables ORDER BY source_name, schema_name, table_name');
+    return rows.map(toTableRecord);
+  }
+
+  /** Finds a table by `source.schema.table`. */
+  async getTable(source: string, schema: string, table: string): Promise<TableRecord | null> {
+    const { rows } = await this.pool.query<TableRow>(
+      'SELECT * FROM tables WHERE source_name = $1 AND schema_name = $2 AND table_name = $3',
+      [source, schema, table],
+    );
+    return rows[0] ? toTableRecord(rows[0]) : null;
+  }
+
+  async auditTrail(subject: string): Promise<{ at: string; actor: string; action: string; details: unknown }[]> {
+    const { rows } = await this.pool.query<{ at: Date; actor: string; action: string; details: unknown }>(
+      'SELECT at, actor, action, details FROM audit_log WHERE subject = $1 ORDER BY audit_id',
+      [subject],
+    );
+    return rows.map((r) => ({ ...r, at: r.at.toISOString() }));
+  }
+
+  private async audit(c: pg.PoolClient, actor: string, action: string, subject: string, details: unknown): Promise<void> {
+    await c.query('INSERT INTO audit_log (actor, action, subject, details) VALUES ($1, $2, $3, $4)', [
+      actor,
+      action,
+      subject,
+      JSON.stringify(details),
+    ]);
+  }
+}
+
+function sameSettings(prior: TableRecord, def: TableDefinition, primaryKey: string[], columns: LakeColumn[]): boolean {
+  return (
+    prior.primaryKey.join(',') === primaryKey.join(',') &&
+    prior.precombineField === def.precombineField &&
+    prior.partitionField === def.partitionField &&
+    prior.hudiTableType === def.hudiTableType &&
+    prior.cleanerCommitsRetained === def.cleanerCommitsRetained &&
+    prior.archiveLevel === def.archiveLevel &&
+    prior.archiveAfterDays === def.archiveAfterDays &&
+    prior.freshnessSlaMinutes === def.freshnessSlaMinutes &&
+    prior.schedule === def.schedule &&
+    prior.enabled === def.enabled &&
+    sameColumns(prior.columns, columns)
+  );
+}
+
+// jsonb does not keep key order, so columns are compared field by field.
+function sameColumns(a: LakeColumn[], b: LakeColumn[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((c, i) => {
+      const d = b[i]!;
+      return c.name === d.name && c.sourceType === d.sourceType && c.lakeType === d.lakeType && c.nullable === d.nullable;
+    })
+  );
+}

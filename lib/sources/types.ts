@@ -1,0 +1,38 @@
+// What Danau knows about a source database and its tables. Plain data: safe to pass through Temporal.
+export type SourceEngine = 'mysql' | 'postgres';
+
+export interface SourceRecord {
+  sourceName: string;
+  engine: SourceEngine;
+  databaseName: string;
+  /** Name of the environment variable that holds the connection string. */
+  connectionEnv: string;
+  description: string;
+}
+
+export interface SourceColumn {
+  name: string;
+  /** information_schema data_type, e.g. `int`, `character varying`. */
+  dataType: string;
+  /** The full declared type, e.g. `int(10) unsigned`, `numeric(10,3)`. */
+  columnType: string;
+  nullable: boolean;
+  numericPrecision: number | null;
+  numericScale: number | null;
+}
+
+export interface SourceTableDescription {
+  schema: string;
+  table: string;
+  columns: SourceColumn[];
+  /** Primary key columns in key order; empty when the table has none. */
+  primaryKey: string[];
+}
+
+/** A live connection to one source database. */
+export interface SourceDatabase {
+  readonly engine: SourceEngine;
+  /** Null when the table does not exist. */
+  describeTable(schema: string, table: string): Promise<SourceTableDescription | null>;
+  close(): Promise<void>;
+}

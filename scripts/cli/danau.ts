@@ -1,0 +1,317 @@
+#!/usr/bin/env node
+// danau: the command line for operating the platform.
+//   danau stack up|down|status         the local stack
+//   danau migrate                      apply control-plane migrations
+//   danau sources add|list             register source databases
+//   danau tables add|list|show         onboard tables (starts onboardTable workflows)
+//   danau sample load|generate         the sample healthcare sources
+//   danau check                        run the checkStack workflow through the workers
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError, loadConfig, repoRoot, type DanauConfig } from '../../lib/config';
+import { WorkflowId, TaskQueue, tableKey } from '../../lib/common/temporal';
+import { migrate } from '../../lib/control-plane/migrate';
+import { ControlPlane } from '../../lib/control-plane/store';
+import { connectClient, explainFailure, workflowUrl } from '../../lib/temporal/client';
+import {
+  parseOnboardingDocument,
+  sourceDefinitionSchema,
+  TableDefinitionError,
+
+  type TableDefinitionInput,
+} from '../../lib/tables/definition';
+import { generateChanges } from '../sample/generator';
+import type { OnboardTableResult } from '../../workflows/onboardTable';
+import type { CheckStackResult } from '../../workflows/checkStack';
+
+/** A failure the user can fix; printed without a stack trace. */
+class UsageError extends Error {}
+
+const print = (s = ''): void => {
+  process.stdout.write(`${s}\n`);
+};
+const actor = () => process.env.DANAU_ACTOR ?? `${userInfo().username}@danau-cli`;
+
+let configCache: DanauConfig | undefined;
+const config = () => (configCache ??= loadConfig());
+
+async function withControlPlane<T>(work: (cp: ControlPlane) => Promise<T>): Promise<T> {
+  const cp = ControlPlane.connect(config().controlDatabaseUrl);
+  try {
+    return await work(cp);
+  } finally {
+    await cp.close();
+  }
+}
+
+function runScript(script: string, args: string[]): void {
+  const r = spawnSync('bash', [path.join(repoRoot, 'scripts', 'stack', script), ...args], { stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+
+function readDocument(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--file: cannot read ${file}: ${(err as Error).message}`);
+  }
+  try {
+    return parseYaml(text);
+  } catch (err) {
+    throw new UsageError(`--file: ${file} is not valid YAML or JSON: ${(err as Error).message}`);
+  }
+}
+
+const positiveInt = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer`);
+  return n;
+};
+const tableType = (v: string) => {
+  const t = v.toLowerCase();
+  if (t === 'cow' || t === 'copy_on_write') return 'COPY_ON_WRITE';
+  if (t === 'mor' || t === 'merge_on_read') return 'MERGE_ON_READ';
+  throw new InvalidArgumentError('must be cow or mor');
+};
+
+const program = new Command('danau').description('Operate the Danau lakehouse platform').showHelpAfterError();
+
+// --- stack -------------------------------------------------------------------------------------
+const stack = program.command('stack').description('the local stack (Temporal, PostgreSQL, MariaDB, S3, Spark)');
+for (const action of ['up', 'down', 'status'] as const) {
+  stack
+    .command(action)
+    .description({ up: 'install what is missing and start every part', down: 'stop what the stack started', status: 'each part, its address, and whether it is healthy' }[action])
+    .action(() => runScript('stack.sh', [action]));
+}
+
+program
+  .command('migrate')
+  .description('apply control-plane migrations')
+  .action(async () => {
+    const pool = new pg.Pool({ connectionString: config().controlDatabaseUrl, max: 1 });
+    try {
+      const applied = await migrate(pool);
+      print(applied.length ? `applied migrations ${applied.join(', ')}` : 'control plane is up to date');
+    } finally {
+      await pool.end();
+    }
+  });
+
+// --- sources -----------------------------------------------------------------------------------
+const sources = program.command('sources').description('source databases');
+sources
+  .command('add')
+  .description('register (or update) a source database')
+  .requiredOption('--name <name>', 'source name, e.g. clinic')
+  .requiredOption('--engine <engine>', 'mysql or postgres')
+  .requiredOption('--database <database>', 'database name at the source')
+  .requiredOption('--connection-env <VAR>', 'environment variable holding the connection string')
+  .option('--description <text>', 'what the source is', '')
+  .action(async (o: { name: string; engine: string; database: string; connectionEnv: string; description: string }) => {
+    const parsed = sourceDefinitionSchema.safeParse(o);
+    if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => `source ${o.name}: ${i.path.join('.')}: ${i.message}`).join('\n'));
+    const outcome = await withControlPlane((cp) => cp.upsertSource(parsed.data, actor()));
+    print(`source ${o.name}: ${outcome}`);
+  });
+sources
+  .command('list')
+  .option('--json', 'print JSON')
+  .action(async (o: { json?: boolean }) => {
+    const rows = await withControlPlane((cp) => cp.listSources());
+    if (o.json) return print(JSON.stringify(rows, null, 2));
+    for (const s of rows) print(`${s.sourceName.padEnd(12)} ${s.engine.padEnd(9)} ${s.databaseName.padEnd(14)} via $${s.connectionEnv}  ${s.description}`);
+  });
+
+// --- tables ------------------------------------------------------------------------------------
+const tables = program.command('tables').description('onboarded tables');
+tables
+  .command('add')
+  .description('onboard tables: checks each against its live source, then records it (one onboardTable workflow per table)')
+  .option('-f, --file <file>', 'YAML/JSON: a table, a list of tables, or {sources: [...], tables: [...]}')
+  .option('--source <name>')
+  .option('--schema <schema>', 'schema (PostgreSQL) or database (MySQL) of the table')
+  .option('--table <table>')
+  .option('--primary-key <cols>', 'comma-separated; defaults to the source primary key')
+  .option('--precombine <col>', 'column that orders changes to a row (e.g. updated_at)')
+  .option('--partition-field <col>', 'date/timestamp column for daily partitions')
+  .addOption(new Option('--type <type>', 'Hudi table type: cow or mor').argParser(tableType))
+  .option('--cleaner-commits <n>', 'Hudi cleaner: commits retained', positiveInt('--cleaner-commits'))
+  .addOption(new Option('--archive-level <level>', 'raw-zone archive granularity').choices(['day', 'month']))
+  .option('--archive-after-days <n>', 'archive raw partitions older than this', positiveInt('--archive-after-days'))
+  .option('--freshness-sla <minutes>', 'alert when raw data is older than this', positiveInt('--freshness-sla'))
+  .option('--schedule <cron>', 'pipeline schedule (five-field cron)')
+  .option('--disabled', 'onboard but do not schedule')
+  .option('--json', 'print JSON results')
+  .action(async (o: Record<string, string | number | boolean | undefined>) => {
+    let doc: unknown;
+    if (o.file) {
+      if (o.table) throw new UsageError('give either --file or --source/--schema/--table, not both');
+      doc = readDocument(String(o.file));
+    } else {
+      const def: Record<string, unknown> = {
+        source: o.source,
+        schema: o.schema,
+        table: o.table,
+        precombineField: o.precombine,
+        partitionField: o.partitionField,
+      };
+      if (o.primaryKey) def.primaryKey = String(o.primaryKey).split(',').map((s) => s.trim());
+      if (o.type) def.hudiTableType = o.type;
+      if (o.cleanerCommits) def.cleanerCommitsRetained = o.cleanerCommits;
+      if (o.archiveLevel) def.archiveLevel = o.archiveLevel;
+      if (o.archiveAfterDays) def.archiveAfterDays = o.archiveAfterDays;
+      if (o.freshnessSla) def.freshnessSlaMinutes = o.freshnessSla;
+      if (o.schedule) def.schedule = o.schedule;
+      if (o.disabled) def.enabled = false;
+      doc = def;
+    }
+    // Every definition is checked for shape before anything is started or written.
+    const origin = o.file ? String(o.file) : 'flags';
+    const parsed = parseOnboardingDocument(doc, origin);
+    await withControlPlane(async (cp) => {
+      for (const s of parsed.sources) print(`source ${s.name}: ${await cp.upsertSource(s, actor())}`);
+    });
+    const results = await onboard(parsed.tables, o.json === true);
+    if (results.some((r) => !r.ok)) process.exitCode = 1;
+  });
+
+async function onboard(defs: TableDefinitionInput[], json: boolean): Promise<{ ok: boolean }[]> {
+  const client = await connectClient(config());
+  try {
+    const runs = defs.map(async (def) => {
+      const workflowId = WorkflowId.onboardTable(def);
+      const handle = await client.workflow.start('onboardTable', {
+        taskQueue: TaskQueue.control,
+        workflowId,
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        args: [{ ...def, actor: actor() }],
+      });
+      try {
+        const result = (await handle.result()) as OnboardTableResult;
+        return { ok: true as const, workflowId, result };
+      } catch (err) {
+        return { ok: false as const, workflowId, error: explainFailure(err) };
+      }
+    });
+    const results = await Promise.all(runs);
+    if (json) print(JSON.stringify(results, null, 2));
+    else
+      for (const r of results) {
+        if (r.ok) {
+          const res = r.result;
+          print(`✔ ${res.table}: ${res.outcome} (table_id ${res.tableId}, ${res.sourceEngine}, ${res.settings.hudiTableType})`);
+          print(`    primary key ${res.primaryKey.join(', ')}; precombine ${res.settings.precombineField}; partitioned daily by ${res.settings.partitionField}`);
+          print(`    ${res.columns.length} columns: ${res.columns.map((c) => `${c.name} ${c.sourceType}→${c.lakeType}`).join(', ')}`);
+        } else {
+          print(`✘ ${r.workflowId.replace('onboard-table/', '')}: ${r.error.message}`);
+        }
+        print(`    ${workflowUrl(config(), r.workflowId)}`);
+      }
+    return results;
+  } finally {
+    await client.connection.close();
+  }
+}
+
+tables
+  .command('list')
+  .option('--json', 'print JSON')
+  .action(async (o: { json?: boolean }) => {
+    const rows = await withControlPlane((cp) => cp.listTables());
+    if (o.json) return print(JSON.stringify(rows, null, 2));
+    if (rows.length === 0) return print('no tables onboarded yet (danau tables add)');
+    print(`${'TABLE'.padEnd(36)} ${'TYPE'.padEnd(14)} ${'KEY'.padEnd(16)} ${'PRECOMBINE'.padEnd(12)} ${'PARTITION'.padEnd(16)} ENABLED`);
+    for (const t of rows) {
+      print(
+        `${tableKey({ source: t.sourceName, schema: t.schemaName, table: t.tableName }).padEnd(36)} ${t.hudiTableType.padEnd(14)} ${t.primaryKey.join(',').padEnd(16)} ${t.precombineField.padEnd(12)} ${t.partitionField.padEnd(16)} ${t.enabled ? 'yes' : `no${t.pausedReason ? ` (${t.pausedReason})` : ''}`}`,
+      );
+    }
+  });
+
+tables
+  .command('show <table>')
+  .description('one table: settings, columns and audit trail (table as source.schema.table)')
+  .option('--json', 'print JSON')
+  .action(async (ref: string, o: { json?: boolean }) => {
+    const parts = ref.split('.');
+    if (parts.length !== 3) throw new UsageError(`table must be written source.schema.table, got ${ref}`);
+    const [source, schema, name] = parts as [string, string, string];
+    const { table, audit } = await withControlPlane(async (cp) => ({
+      table: await cp.getTable(source, schema, name),
+      audit: await cp.auditTrail(`table:${ref}`),
+    }));
+    if (!table) throw new UsageError(`table ${ref} is not onboarded (danau tables list)`);
+    if (o.json) return print(JSON.stringify({ ...table, audit }, null, 2));
+    print(`${ref} (table_id ${table.tableId})`);
+    for (const [k, v] of Object.entries(table)) if (k !== 'columns') print(`  ${k.padEnd(24)} ${Array.isArray(v) ? v.join(', ') : String(v)}`);
+    print('  columns:');
+    for (const c of table.columns) print(`    ${c.name.padEnd(24)} ${c.sourceType.padEnd(24)} → ${c.lakeType}${c.nullable ? '' : ' not null'}`);
+    print('  audit:');
+    for (const a of audit) print(`    ${a.at} ${a.actor} ${a.action}`);
+  });
+
+// --- sample ------------------------------------------------------------------------------------
+const sample = program.command('sample').description('the sample healthcare sources');
+sample
+  .command('load')
+  .description('create and seed the sample tables in MariaDB (clinic) and PostgreSQL (labs)')
+  .action(() => runScript('sample.sh', ['load']));
+sample
+  .command('generate')
+  .description('produce inserts, updates and deletes in the sample sources')
+  .option('--changes <n>', 'how many changes per round', positiveInt('--changes'), 20)
+  .option('--rounds <n>', 'how many rounds (0 = until interrupted)', (v) => Number(v), 1)
+  .option('--every <seconds>', 'pause between rounds', (v) => Number(v), 5)
+  .option('--seed <n>', 'random seed, for a repeatable run', (v) => Number(v))
+  .action(async (o: { changes: number; rounds: number; every: number; seed?: number }) => {
+    const c = config();
+    const stop = new AbortController();
+    process.once('SIGINT', () => stop.abort());
+    for (let round = 1; (o.rounds === 0 || round <= o.rounds) && !stop.signal.aborted; round++) {
+      const counts = await generateChanges(c.environment, { changes: o.changes, seed: o.seed === undefined ? undefined : o.seed + round });
+      print(`round ${round}: ${JSON.stringify(counts)}`);
+      if (o.rounds === 0 || round < o.rounds) await new Promise((r) => setTimeout(r, o.every * 1000));
+    }
+  });
+
+// --- check -------------------------------------------------------------------------------------
+program
+  .command('check')
+  .description('run the checkStack workflow: control plane, object store and a Spark + Hudi smoke job through the workers')
+  .option('--no-spark', 'skip the Spark smoke job')
+  .action(async (o: { spark: boolean }) => {
+    const client = await connectClient(config());
+    try {
+      const workflowId = WorkflowId.checkStack(new Date().toISOString().replace(/[:.]/g, '-'));
+      print(`checkStack: ${workflowUrl(config(), workflowId)}`);
+      const result = (await client.workflow.execute('checkStack', { taskQueue: TaskQueue.control, workflowId, args: [{ spark: o.spark }] })) as CheckStackResult;
+      print(JSON.stringify(result, null, 2));
+    } catch (err) {
+      throw new UsageError(`checkStack failed: ${explainFailure(err).message}`);
+    } finally {
+      await client.connection.close();
+    }
+  });
+
+// `danau tables list | head` closes the pipe early; that is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof ConfigError || err instanceof UsageError || err instanceof TableDefinitionError) {
+    process.stderr.write(`danau: ${err instanceof TableDefinitionError ? `refused:\n  - ${err.problems.join('\n  - ')}` : err.message}\n`);
+  } else {
+    process.stderr.write(`danau: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  }
+  process.exit(1);
+});
+

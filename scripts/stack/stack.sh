@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The local stack: `up` installs what is missing and starts every part, `down` stops what we started,
+# `status` shows each part, its address and whether it is healthy. Safe to run again at any time.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+HERE="$(dirname "${BASH_SOURCE[0]}")"
+
+# Order matters for `up`: databases and object store before Temporal's clients need them.
+SERVICES=(postgres mariadb s3 temporal)
+
+up() {
+  local started; started=$(date +%s)
+  for part in "${SERVICES[@]}"; do bash "$HERE/$part.sh" start; done
+  bash "$HERE/spark.sh" install
+  log "stack is up in $(( $(date +%s) - started ))s; state in $DANAU_HOME"
+  status
+}
+
+down() {
+  for (( i=${#SERVICES[@]}-1; i>=0; i-- )); do bash "$HERE/${SERVICES[$i]}.sh" stop; done
+}
+
+status() {
+  local rc=0
+  for part in "${SERVICES[@]}" spark; do bash "$HERE/$part.sh" status || rc=1; done
+  return $rc
+}
+
+case "${1:-}" in
+  up|down|status) "$1" ;;
+  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+esac

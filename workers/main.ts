@@ -1,0 +1,61 @@
+// The worker entry point: validate configuration, apply control-plane migrations, build adapters,
+// then run one worker per task queue until SIGINT/SIGTERM.
+//   node dist/workers/main.js [--queues control,spark,io]
+import { NativeConnection } from '@temporalio/worker';
+import pg from 'pg';
+import { ConfigError, loadConfig } from '../lib/config';
+import { TaskQueue, type TaskQueueName } from '../lib/common/temporal';
+import { migrate } from '../lib/control-plane/migrate';
+import { createLogger, installTemporalRuntime } from '../lib/logging';
+import { createAdapters, createWorkers } from './workers';
+
+function parseQueues(argv: string[]): TaskQueueName[] | undefined {
+  const i = argv.indexOf('--queues');
+  const value = i >= 0 ? argv[i + 1] : process.env.DANAU_WORKER_QUEUES;
+  if (!value) return undefined;
+  const names = value.split(',').map((s) => s.trim());
+  for (const n of names) {
+    if (!(n in TaskQueue)) throw new ConfigError([`--queues: unknown queue ${n} (expected ${Object.keys(TaskQueue).join(', ')})`]);
+  }
+  return names as TaskQueueName[];
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const queues = parseQueues(process.argv.slice(2));
+  const logger = createLogger(config.logLevel, 'danau-worker');
+  installTemporalRuntime(logger, config.metricsPort);
+
+  const migrationPool = new pg.Pool({ connectionString: config.controlDatabaseUrl, max: 1 });
+  try {
+    const applied = await migrate(migrationPool);
+    if (applied.length) logger.info({ applied }, 'applied control-plane migrations');
+  } finally {
+    await migrationPool.end();
+  }
+
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const adapters = createAdapters(config);
+  try {
+    const workers = await createWorkers({ config, connection, adapters, queues });
+    logger.info(
+      { namespace: config.temporal.namespace, taskQueues: workers.map((w) => w.options.taskQueue), metrics: `http://127.0.0.1:${config.metricsPort}/metrics` },
+      'workers started',
+    );
+    // Worker.run() handles SIGINT/SIGTERM itself: it stops polling, lets running tasks finish, then resolves.
+    await Promise.all(workers.map((w) => w.run()));
+    logger.info('workers stopped');
+  } finally {
+    await adapters.close();
+    await connection.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n`);
+  } else {
+    process.stderr.write(`worker failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,79 @@
+// Builds the adapters once from validated configuration and creates one Temporal worker per task
+// queue. Used by the worker entry point and by the workflow tests, so both wire the same parts.
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import path from 'node:path';
+import { existsSync } from 'node:fs';
+import { createControlPlaneActivities } from '../activities/control-plane';
+import { createPlatformProbeActivities } from '../activities/platform';
+import type { DanauConfig } from '../lib/config';
+import { TaskQueue, type TaskQueueName } from '../lib/common/temporal';
+import { ControlPlane } from '../lib/control-plane/store';
+import { createS3Client } from '../lib/s3';
+import { SourceConnections } from '../lib/sources';
+
+export interface Adapters {
+  controlPlane: ControlPlane;
+  sources: SourceConnections;
+  s3: ReturnType<typeof createS3Client>;
+  close(): Promise<void>;
+}
+
+export function createAdapters(config: DanauConfig): Adapters {
+  const controlPlane = ControlPlane.connect(config.controlDatabaseUrl);
+  const sources = new SourceConnections(config.environment);
+  const s3 = createS3Client(config);
+  return {
+    controlPlane,
+    sources,
+    s3,
+    async close() {
+      s3.destroy();
+      await sources.closeAll();
+      await controlPlane.close();
+    },
+  };
+}
+
+export interface WorkerSetOptions {
+  config: DanauConfig;
+  connection: NativeConnection;
+  adapters: Adapters;
+  queues?: TaskQueueName[];
+  /** Overrides the task queue names (tests use their own so they never race a running demo worker). */
+  taskQueues?: Partial<Record<TaskQueueName, string>>;
+}
+
+const prebuiltBundle = path.join(__dirname, '..', 'workflow-bundle.js');
+
+export async function createWorkers({ config, connection, adapters, queues, taskQueues }: WorkerSetOptions): Promise<Worker[]> {
+  const probes = createPlatformProbeActivities({ config, controlPlane: adapters.controlPlane, s3: adapters.s3 });
+  const control = createControlPlaneActivities({ controlPlane: adapters.controlPlane, sources: adapters.sources });
+
+  // Production uses the bundle built by `npm run bundle`; development bundles on start.
+  const workflowSource: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = existsSync(prebuiltBundle)
+    ? { workflowBundle: { codePath: prebuiltBundle } }
+    : { workflowsPath: require.resolve('../workflows') };
+
+  const perQueue: Record<TaskQueueName, Omit<WorkerOptions, 'taskQueue' | 'connection' | 'namespace'>> = {
+    control: {
+      ...workflowSource,
+      activities: { ...control, probeControlPlane: probes.probeControlPlane },
+      maxConcurrentActivityTaskExecutions: 20,
+    },
+    io: { activities: { probeObjectStore: probes.probeObjectStore }, maxConcurrentActivityTaskExecutions: 4 },
+    // Spark jobs each take the machine's cores: one at a time per worker.
+    spark: { activities: { runSparkSmoke: probes.runSparkSmoke }, maxConcurrentActivityTaskExecutions: 1 },
+  };
+
+  const wanted = queues ?? (Object.keys(TaskQueue) as TaskQueueName[]);
+  return Promise.all(
+    wanted.map((q) =>
+      Worker.create({
+        connection,
+        namespace: config.temporal.namespace,
+        taskQueue: taskQueues?.[q] ?? TaskQueue[q],
+        ...perQueue[q],
+      }),
+    ),
+  );
+}

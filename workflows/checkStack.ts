@@ -1,0 +1,63 @@
+// Check the platform end to end, through the same workers and queues the pipelines use:
+//   1. the control plane answers and its migrations are applied (control queue);
+//   2. every zone bucket takes a STANDARD_IA object and reports the class back (io queue);
+//   3. Spark writes a Hudi table to the processed zone over s3a:// and reads it back (spark queue).
+import { proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { SearchAttribute, TaskQueue } from '../lib/common/temporal';
+
+export interface CheckStackInput {
+  /** Run the Spark + Hudi smoke job (about a minute). Default true. */
+  spark?: boolean;
+}
+
+export interface ControlPlaneProbe {
+  schemaVersion: number;
+  sources: number;
+  tables: number;
+}
+export interface ObjectStoreProbe {
+  bucket: string;
+  storageClass: string;
+}
+export interface SparkProbe {
+  elapsedMs: number;
+  logFile: string;
+  summary: unknown;
+}
+
+export interface CheckStackResult {
+  controlPlane: ControlPlaneProbe;
+  objectStore: ObjectStoreProbe[];
+  spark: SparkProbe | 'skipped';
+}
+
+export interface PlatformProbeActivities {
+  probeControlPlane: () => Promise<ControlPlaneProbe>;
+  probeObjectStore: () => Promise<ObjectStoreProbe[]>;
+  runSparkSmoke: (input: { runId: string }) => Promise<SparkProbe>;
+}
+
+const control = proxyActivities<PlatformProbeActivities>({
+  taskQueue: TaskQueue.control,
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 3 },
+});
+const io = proxyActivities<PlatformProbeActivities>({
+  taskQueue: TaskQueue.io,
+  startToCloseTimeout: '1 minute',
+  retry: { maximumAttempts: 3 },
+});
+const spark = proxyActivities<PlatformProbeActivities>({
+  taskQueue: TaskQueue.spark,
+  startToCloseTimeout: '15 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { maximumAttempts: 2 },
+});
+
+export async function checkStack(input: CheckStackInput = {}): Promise<CheckStackResult> {
+  upsertSearchAttributes({ [SearchAttribute.layer.name]: ['platform'] });
+  const controlPlane = await control.probeControlPlane();
+  const objectStore = await io.probeObjectStore();
+  const sparkResult = input.spark === false ? ('skipped' as const) : await spark.runSparkSmoke({ runId: workflowInfo().runId });
+  return { controlPlane, objectStore, spark: sparkResult };
+}

@@ -1,0 +1,81 @@
+// Onboard a table: the runbook a data engineer followed by hand before a new table went live.
+//   1. check the definition against the live source (table exists, primary key, column types,
+//      precombine and partition columns);
+//   2. record it in the control plane with an audit row, in one transaction;
+//   3. report what was found.
+// Onboarding the same table twice is harmless: the second run records nothing new.
+import { ApplicationFailure, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ErrorType } from '../lib/common/errors';
+import { SearchAttribute, tableKey } from '../lib/common/temporal';
+import type { RecordOutcome, TableRecord } from '../lib/control-plane/store';
+import type { LakeColumn, TableDefinition, TableDefinitionInput } from '../lib/tables/definition';
+
+export interface OnboardTableInput extends TableDefinitionInput {
+  /** Who asked for it, for the audit log. Defaults to the workflow id. */
+  actor?: string;
+}
+
+export interface SourceTableCheck {
+  definition: TableDefinition;
+  sourceEngine: 'mysql' | 'postgres';
+  primaryKey: string[];
+  columns: LakeColumn[];
+  problems: string[];
+}
+
+export interface OnboardTableResult {
+  table: string;
+  tableId: number;
+  outcome: RecordOutcome;
+  sourceEngine: 'mysql' | 'postgres';
+  primaryKey: string[];
+  columns: LakeColumn[];
+  settings: Pick<TableRecord, 'hudiTableType' | 'precombineField' | 'partitionField' | 'cleanerCommitsRetained' | 'archiveLevel' | 'schedule' | 'enabled'>;
+}
+
+/** What this workflow needs from the control-plane activities; the factory is typed against it. */
+export interface OnboardingActivities {
+  inspectSourceTable: (input: TableDefinitionInput) => Promise<SourceTableCheck>;
+  recordTable: (input: { check: SourceTableCheck; actor: string }) => Promise<{ table: TableRecord; outcome: RecordOutcome }>;
+}
+
+const control = proxyActivities<OnboardingActivities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 10 },
+});
+
+export async function onboardTable(input: OnboardTableInput): Promise<OnboardTableResult> {
+  const { actor, ...definition } = input;
+  if (typeof definition.source === 'string' && typeof definition.schema === 'string' && typeof definition.table === 'string') {
+    upsertSearchAttributes({ [SearchAttribute.table.name]: [tableKey(definition)], [SearchAttribute.layer.name]: ['control'] });
+  }
+
+  const check = await control.inspectSourceTable(definition);
+  if (check.problems.length > 0) {
+    throw ApplicationFailure.nonRetryable(
+      `table ${tableKey(check.definition)} was not onboarded: ${check.problems.join('; ')}`,
+      ErrorType.InvalidTableDefinition,
+      { problems: check.problems },
+    );
+  }
+
+  const { table, outcome } = await control.recordTable({ check, actor: actor ?? workflowInfo().workflowId });
+
+  return {
+    table: tableKey(check.definition),
+    tableId: table.tableId,
+    outcome,
+    sourceEngine: check.sourceEngine,
+    primaryKey: table.primaryKey,
+    columns: table.columns,
+    settings: {
+      hudiTableType: table.hudiTableType,
+      precombineField: table.precombineField,
+      partitionField: table.partitionField,
+      cleanerCommitsRetained: table.cleanerCommitsRetained,
+      archiveLevel: table.archiveLevel,
+      schedule: table.schedule,
+      enabled: table.enabled,
+    },
+  };
+}
