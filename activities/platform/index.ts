@@ -44,7 +44,7 @@ export function createPlatformProbeActivities({ config, controlPlane, s3 }: Plat
       const ctx = Context.current();
       const result = await runLocalSparkJob({
         script: 'scripts/spark/hudi_smoke.py',
-        args: [runId.replace(/[^A-Za-z0-9_-]/g, '')],
+        args: ['--run-id', runId.replace(/[^A-Za-z0-9_-]/g, ''), '--cleanup'],
         logFile: path.join(config.home, 'logs', 'spark', `hudi-smoke-${runId}.log`),
         env: config.environment,
         signal: ctx.cancellationSignal,

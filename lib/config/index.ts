@@ -10,8 +10,12 @@ import { z } from 'zod';
 
 export const repoRoot = path.resolve(__dirname, '..', '..', '..');
 
+const required = { error: (issue: { input: unknown }) => (issue.input === undefined ? 'is required' : 'must be a string') };
+
+const bucket = () => z.string(required).regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name');
+
 const url = (what: string) =>
-  z.string({ error: `${what} is required` }).refine((v) => /^[a-z][a-z0-9+.-]*:\/\//i.test(v), {
+  z.string(required).refine((v) => /^[a-z][a-z0-9+.-]*:\/\//i.test(v), {
     message: `${what} must be a URL such as postgres://user:pass@host:port/db`,
   });
 
@@ -40,9 +44,9 @@ const schema = z.object({
   DANAU_S3_ENDPOINT: z.url({ error: 'must be a URL such as http://127.0.0.1:9000' }).optional(),
   DANAU_S3_FORCE_PATH_STYLE: bool.default(false),
   AWS_REGION: z.string().min(1).default('us-east-1'),
-  DANAU_RAW_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name'),
-  DANAU_PROCESSED_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name'),
-  DANAU_ARCHIVE_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name'),
+  DANAU_RAW_BUCKET: bucket(),
+  DANAU_PROCESSED_BUCKET: bucket(),
+  DANAU_ARCHIVE_BUCKET: bucket(),
   DANAU_TIMEZONE: z
     .string()
     .refine(isTimeZone, 'must be an IANA time zone such as Asia/Jakarta')
@@ -115,7 +119,9 @@ export function resolveEnvironment(env: NodeJS.ProcessEnv = process.env): Record
   const localDefaults =
     danauEnv === 'local' ? parseEnvFile(readFileSync(path.join(repoRoot, 'config', 'local.env'), 'utf8')) : {};
   const fileLayer = env.DANAU_CONFIG_FILE ? readConfigFile(env.DANAU_CONFIG_FILE) : {};
-  return { ...localDefaults, ...fileLayer, ...env };
+  const merged: Record<string, string | undefined> = { ...localDefaults, ...fileLayer };
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) merged[k] = v;
+  return merged;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): DanauConfig {

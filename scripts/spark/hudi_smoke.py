@@ -12,13 +12,15 @@ and reads the table back:
   - MERGE_ON_READ: snapshot query (base + log files merged) and read-optimized query (base files
     only: the update and the delete sit in log files until compaction, so it still shows the
     original four rows).
-Every read is checked against the expected rows. Progress goes to stderr; the last line on stdout
-is a one-line JSON summary. Exit 0 when every check passed, 1 otherwise (with the reason).
+Every read is checked against the expected rows. Progress lines start with "hudi_smoke:" (written
+to stderr, which spark-submit merges into its stdout); the last line of stdout is a one-line JSON
+summary. Exit 0 when every check passed, 1 otherwise (with the reason).
 """
 
 import argparse
 import json
 import os
+import re
 import sys
 import time
 import uuid
@@ -110,12 +112,21 @@ def hadoop_fs(spark, path):
 
 
 def timeline(spark, path):
-    """Completed instants on the table's active timeline, e.g. ['20240101120000000.commit', ...]."""
+    """Completed commit/deltacommit instants on the active timeline, oldest first, as
+    [(instant time, action)]. Reads the file names: .hoodie/<ts>.<action> (table version 6, Hudi
+    0.x) or .hoodie/timeline/<ts>_<completion ts>.<action> (table version 8, Hudi 1.x)."""
     fs, root = hadoop_fs(spark, path)
     jvm = spark.sparkContext._jvm
-    names = [s.getPath().getName() for s in fs.listStatus(jvm.org.apache.hadoop.fs.Path(root, ".hoodie"))]
-    done = sorted(n for n in names if n.endswith((".commit", ".deltacommit")) and n.count(".") == 1)
-    return done
+    found = []
+    for folder in (".hoodie", ".hoodie/timeline"):
+        meta = jvm.org.apache.hadoop.fs.Path(root, folder)
+        if not fs.exists(meta):
+            continue
+        for status in fs.listStatus(meta):
+            m = re.fullmatch(r"(\d+)(?:_\d+)?\.(commit|deltacommit)", status.getPath().getName())
+            if m:
+                found.append((m.group(1), m.group(2)))
+    return sorted(found)
 
 
 def data_files(spark, path):
@@ -145,7 +156,7 @@ def smoke_table(spark, base_path, run_id, table_type):
     write(spark, INITIAL, path, opts, "upsert", mode="overwrite")
     say(f"{short}: wrote {len(INITIAL)} rows to {path}")
     check(f"{short} snapshot after insert", read(spark, path, "snapshot"), EXPECTED_INITIAL)
-    first_instant = timeline(spark, path)[-1].split(".")[0]
+    first_instant = timeline(spark, path)[-1][0]
 
     write(spark, UPSERT, path, opts, "upsert")
     say(f"{short}: upserted id 2 (2 versions in one batch, precombine on updated_at)")
@@ -173,17 +184,17 @@ def smoke_table(spark, base_path, run_id, table_type):
     instants = timeline(spark, path)
     base_files, log_files = data_files(spark, path)
     want_action = "commit" if table_type == "COPY_ON_WRITE" else "deltacommit"
-    if len(instants) != 3 or any(not i.endswith("." + want_action) for i in instants):
+    if [action for _, action in instants] != [want_action] * 3:
         raise SmokeFailure(f"{short}: expected 3 completed {want_action} instants, found {instants}")
     if table_type == "MERGE_ON_READ" and log_files == 0:
         raise SmokeFailure(f"{short}: the upsert and delete left no log files; they should not rewrite base files")
     result.update(
-        instants=[i.split(".")[0] for i in instants],
+        instants=[ts for ts, _ in instants],
         base_files=base_files,
         log_files=log_files,
         seconds=round(time.monotonic() - t0, 1),
     )
-    say(f"{short}: timeline {instants}; {base_files} base files, {log_files} log files")
+    say(f"{short}: timeline {[ts + '.' + action for ts, action in instants]}; {base_files} base files, {log_files} log files")
     return result
 
 

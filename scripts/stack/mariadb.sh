@@ -133,19 +133,25 @@ FLUSH PRIVILEGES;
 SQL
 }
 
+# True when PID is a mariadbd started with our config file.
+mdb_is_ours() {
+  local pid="$1"
+  [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+  [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" == *"--defaults-file=$MDB_CNF "* ]]
+}
+
 # mariadbd's pid when our server is up (from the pid file it writes itself), else nothing.
 mdb_server_pid() {
   local pid
   [[ -f "$MDB_HOME/mariadbd.pid" ]] || return 1
   pid="$(head -n 1 "$MDB_HOME/mariadbd.pid" 2>/dev/null)"
-  [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
-  [[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" == */mariadbd || "$(readlink "/proc/$pid/exe" 2>/dev/null)" == */mysqld ]] || return 1
+  mdb_is_ours "$pid" || return 1
   echo "$pid"
 }
 
 cmd_start() {
   # Already running (and ours): nothing to do.
-  if is_running "$MDB_NAME"; then return 0; fi
+  if is_running "$MDB_NAME" && mdb_is_ours "$(cat "$(pidfile "$MDB_NAME")")"; then return 0; fi
   local bin pid
   bin="$(mdb_server_bin)" || die "MariaDB is not installed; run: $0 install"
   pid="$(mdb_server_pid || true)"
@@ -166,11 +172,17 @@ cmd_start() {
 }
 
 cmd_stop() {
-  if is_running "$MDB_NAME"; then
+  local pid
+  pid="$(mdb_server_pid || true)"
+  # Our server is up but the pid file was lost: adopt it so that it gets stopped too.
+  if [[ -n "$pid" ]] && ! is_running "$MDB_NAME"; then echo "$pid" >"$(pidfile "$MDB_NAME")"; fi
+  # A stale pid file must not make us signal whatever process has that pid now.
+  if is_running "$MDB_NAME" && mdb_is_ours "$(cat "$(pidfile "$MDB_NAME")")"; then
     log "stopping MariaDB (pid $(cat "$(pidfile "$MDB_NAME")"))"
+    # SIGTERM is MariaDB's clean shutdown (stop_daemon waits up to 30 s, then SIGKILL).
+    stop_daemon "$MDB_NAME"
   fi
-  # SIGTERM is MariaDB's clean shutdown; stop_daemon only signals the pid we recorded.
-  stop_daemon "$MDB_NAME"
+  rm -f "$(pidfile "$MDB_NAME")"
 }
 
 cmd_status() {

@@ -10,6 +10,10 @@
 # the `postgres` system user that the Debian package creates.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+# The server's OS user may not be able to read our working directory: work from /.
+DANAU_HOME="$(cd "$DANAU_HOME" && pwd)"
+cd /
+
 PG_NAME=postgres
 PG_DATA="$DANAU_HOME/postgres"
 PG_SOCKET_DIR="$DANAU_HOME/run/postgres"
@@ -19,7 +23,7 @@ PG_DATABASES=(danau_control danau_warehouse labs)
 # The newest installed server version's binaries (/usr/lib/postgresql/<ver>/bin).
 pg_bindir() {
   local dir
-  dir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+  dir="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
   [[ -n "$dir" && -x "$dir/postgres" ]] || return 1
   echo "$dir"
 }
@@ -37,10 +41,6 @@ else
   AS_PG=(env)
 fi
 as_pg() { "${AS_PG[@]}" "$@"; }
-
-# The server's OS user may not be able to read our working directory: work from /.
-DANAU_HOME="$(cd "$DANAU_HOME" && pwd)"
-cd /
 
 cmd_install() {
   if ! pg_bindir >/dev/null || ! command -v psql >/dev/null; then
@@ -131,22 +131,29 @@ EOF
   chmod 0600 "$PG_DATA/danau.conf" "$PG_DATA/pg_hba.conf"
 }
 
+# True when PID is a postgres process started on our data directory.
+pg_is_ours() {
+  local pid="$1"
+  [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+  [[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" == */postgres ]] || return 1
+  [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" == *" -D $PG_DATA "* ]]
+}
+
 # The postmaster's pid when our cluster is up (from its own postmaster.pid), else nothing.
 pg_postmaster_pid() {
   local pid
   [[ -f "$PG_DATA/postmaster.pid" ]] || return 1
   pid="$(head -n 1 "$PG_DATA/postmaster.pid" 2>/dev/null)"
-  [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
-  [[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" == */postgres ]] || return 1
+  pg_is_ours "$pid" || return 1
   echo "$pid"
 }
 
 pg_wait_ready() {
   local bindir="$1" pid="$2"
-  for _ in $(seq 1 120); do
+  for _ in $(seq 1 300); do
     kill -0 "$pid" 2>/dev/null || die "PostgreSQL exited during startup (see $PG_LOG)"
     if "$bindir/pg_isready" -q -h 127.0.0.1 -p "$DANAU_PG_PORT" 2>/dev/null; then return 0; fi
-    sleep 0.5
+    sleep 0.2
   done
   die "PostgreSQL did not become ready on 127.0.0.1:$DANAU_PG_PORT within 60s (see $PG_LOG)"
 }
@@ -168,7 +175,7 @@ SQL
 
 cmd_start() {
   # Already running (and ours): nothing to do.
-  if is_running "$PG_NAME"; then return 0; fi
+  if is_running "$PG_NAME" && pg_is_ours "$(cat "$(pidfile "$PG_NAME")")"; then return 0; fi
   local bindir pid
   bindir="$(pg_bindir)" || die "PostgreSQL is not installed; run: $0 install"
   pid="$(pg_postmaster_pid || true)"
@@ -198,7 +205,12 @@ cmd_stop() {
     # Fast shutdown of our cluster only: pg_ctl checks the data directory's postmaster.pid.
     as_pg "$bindir/pg_ctl" stop -D "$PG_DATA" -m fast -w -t 60 >/dev/null 2>>"$PG_LOG" || true
   fi
-  stop_daemon "$PG_NAME"
+  # Escalate (stop_daemon) only if the recorded pid is still our postmaster; a stale pid file
+  # must not make us signal whatever process has that pid now.
+  if is_running "$PG_NAME" && pg_is_ours "$(cat "$(pidfile "$PG_NAME")")"; then
+    stop_daemon "$PG_NAME"
+  fi
+  rm -f "$(pidfile "$PG_NAME")"
 }
 
 cmd_status() {

@@ -4,19 +4,20 @@
 # $DANAU_HOME/jars. There is no daemon: jobs run with `spark-submit --master local[*]` through
 # scripts/spark/submit.sh.
 #
-# The versions follow Amazon EMR 7.x (Spark 3.5.x, Hudi 0.15.0 from emr-7.3.0 to emr-7.10.0):
-#   - pyspark 3.5.1: the Spark release OSS Hudi 0.15.0 is compiled against (and emr-7.3.0's Spark).
-#     Later 3.5.x patch releases changed internal APIs that the OSS Hudi 0.15.0 bundle calls (for
-#     example SessionCatalog.invalidateCachedTable, used by DROP TABLE through HoodieCatalog).
-#     EMR ships its own patched Hudi build for those; from Maven Central 3.5.1 is the safe match.
+# The versions match Amazon EMR 7.10.0, the newest EMR 7 release on Hudi 0.15 (Spark 3.5.5-amzn-1,
+# Hudi 0.15.0-amzn-7); emr-7.11.0 and later moved to Hudi 1.0.2 (table version 8).
+#   - pyspark 3.5.5: EMR 7.10's Spark. OSS Hudi 0.15.0 is compiled against Spark 3.5.1; Spark 3.5.2
+#     and 3.5.3 broke a SessionCatalog method its DROP TABLE calls (apache/hudi#12099), 3.5.5 does
+#     not (checked: datasource upserts/deletes/reads and SQL create/insert/merge/drop pass).
+#   - Hudi 0.15.0 (hudi-spark3.5-bundle_2.12): the newest 0.15.x Maven Central serves.
 #   - hadoop-aws 3.3.4: the Hadoop that every pyspark 3.5.x wheel bundles (hadoop-client-api-3.3.4).
-#   - aws-java-sdk-bundle 1.12.262: the SDK hadoop-aws 3.3.4 declares.
+#   - aws-java-sdk-bundle 1.12.262: the AWS SDK hadoop-aws 3.3.4 declares.
 #
 # Subcommands: install (idempotent), status (cheap, no JVM), smoke (runs scripts/spark/hudi_smoke.py).
 # This file may also be sourced (scripts/spark/submit.sh does) to get the pins and jar paths.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-PYSPARK_VERSION="3.5.1"
+PYSPARK_VERSION="3.5.5"
 HUDI_VERSION="0.15.0"
 HADOOP_AWS_VERSION="3.3.4"
 AWS_SDK_BUNDLE_VERSION="1.12.262"

@@ -4,24 +4,27 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 HERE="$(dirname "${BASH_SOURCE[0]}")"
 
-# Order matters for `up`: databases and object store before Temporal's clients need them.
+# Order matters for `up`: the worker needs everything before it.
 SERVICES=(postgres mariadb s3 temporal)
 
 up() {
   local started; started=$(date +%s)
   for part in "${SERVICES[@]}"; do bash "$HERE/$part.sh" start; done
   bash "$HERE/spark.sh" install
+  if [[ -f "$DANAU_ROOT/dist/workers/main.js" ]]; then bash "$HERE/worker.sh" start
+  else log "no build yet: the worker starts after npm run build and another stack up"; fi
   log "stack is up in $(( $(date +%s) - started ))s; state in $DANAU_HOME"
   status
 }
 
 down() {
+  bash "$HERE/worker.sh" stop
   for (( i=${#SERVICES[@]}-1; i>=0; i-- )); do bash "$HERE/${SERVICES[$i]}.sh" stop; done
 }
 
 status() {
   local rc=0
-  for part in "${SERVICES[@]}" spark; do bash "$HERE/$part.sh" status || rc=1; done
+  for part in "${SERVICES[@]}" spark worker; do bash "$HERE/$part.sh" status || rc=1; done
   return $rc
 }
 

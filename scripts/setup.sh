@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Everything `npm run demo` and `npm test` need before they run, idempotently: Node dependencies, the
+# TypeScript build, the local stack (installing what is missing), control-plane migrations and the
+# sample sources. A second run on a ready machine takes seconds.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  echo "[setup] installing Node dependencies (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+echo "[setup] building"
+npm run --silent build
+
+bash scripts/stack/stack.sh up
+node dist/scripts/cli/danau.js migrate
+bash scripts/stack/sample.sh load >/dev/null

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# npm test: bring the stack up (installing what is missing), lint, then run every test against it:
+# unit tests of pure logic, integration tests against the real databases, S3 server and Spark, and
+# workflow tests against the real Temporal server (in the danau-test namespace).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bash scripts/setup.sh
+echo "[test] lint"
+npx eslint --max-warnings 0 .
+echo "[test] workflow bundle"
+node dist/scripts/build-workflow-bundle.js >/dev/null && rm -f dist/workflow-bundle.js
+echo "[test] running tests"
+# One file at a time: the machine has two cores and Spark wants both.
+node --test --test-concurrency=1 --test-reporter=spec dist/test/

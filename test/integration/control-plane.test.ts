@@ -1,0 +1,109 @@
+// The control plane's migrations and store, against the stack's real PostgreSQL.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { migrate, readMigrations } from '../../lib/control-plane/migrate';
+import { ControlPlane } from '../../lib/control-plane/store';
+import { checkAgainstSource, parseTableDefinition } from '../../lib/tables/definition';
+import { createScratchDatabase, type ScratchDatabase } from '../support/stack';
+
+describe('control-plane migrations', () => {
+  let db: ScratchDatabase;
+  let pool: pg.Pool;
+  before(async () => {
+    db = await createScratchDatabase('danau_test_migrate');
+    pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  });
+  after(async () => {
+    await pool.end();
+    await db.drop();
+  });
+
+  it('creates the schema the architecture names, once', async () => {
+    const all = readMigrations().map((m) => m.version);
+    assert.deepEqual(await migrate(pool), all);
+    assert.deepEqual(await migrate(pool), []);
+    const { rows } = await pool.query<{ table_name: string }>(
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name",
+    );
+    const names = rows.map((r) => r.table_name);
+    for (const t of ['sources', 'tables', 'checkpoints', 'models', 'reporting_objects', 'archives', 'archive_entries', 'failed_events', 'audit_log', 'schema_migrations']) {
+      assert.ok(names.includes(t), `missing table ${t}`);
+    }
+  });
+
+  it('runs safely when two migrators start at once', async () => {
+    const other = await createScratchDatabase('danau_test_migrate_race');
+    const a = new pg.Pool({ connectionString: other.url, max: 1 });
+    const b = new pg.Pool({ connectionString: other.url, max: 1 });
+    try {
+      const [ra, rb] = await Promise.all([migrate(a), migrate(b)]);
+      assert.equal(ra.length + rb.length, readMigrations().length);
+    } finally {
+      await a.end();
+      await b.end();
+      await other.drop();
+    }
+  });
+
+  it('refuses a migration that was edited after it was applied', async () => {
+    const edited = readMigrations().map((m, i) => (i === 0 ? { ...m, checksum: 'edited' } : m));
+    await assert.rejects(migrate(pool, edited), /was edited after it was applied/);
+  });
+
+  it('rolls back a failing migration and names it', async () => {
+    const broken = [...readMigrations(), { version: 9999, name: 'broken', sql: 'CREATE TABLE half_done (x int); SELECT 1/0;', checksum: 'x' }];
+    await assert.rejects(migrate(pool, broken), /migration 9999_broken failed: division by zero/);
+    const { rowCount } = await pool.query("SELECT 1 FROM information_schema.tables WHERE table_name = 'half_done'");
+    assert.equal(rowCount, 0);
+  });
+});
+
+describe('control-plane store', () => {
+  let db: ScratchDatabase;
+  let cp: ControlPlane;
+  before(async () => {
+    db = await createScratchDatabase('danau_test_store');
+    const pool = new pg.Pool({ connectionString: db.url, max: 1 });
+    await migrate(pool);
+    await pool.end();
+    cp = ControlPlane.connect(db.url);
+  });
+  after(async () => {
+    await cp.close();
+    await db.drop();
+  });
+
+  const found = {
+    schema: 'clinic',
+    table: 'doctors',
+    primaryKey: ['doctor_id'],
+    columns: [
+      { name: 'doctor_id', dataType: 'int', columnType: 'int(11)', nullable: false, numericPrecision: null, numericScale: null },
+      { name: 'updated_at', dataType: 'datetime', columnType: 'datetime(3)', nullable: false, numericPrecision: null, numericScale: null },
+    ],
+  };
+
+  it('records a table once, audits each change, and reports unchanged re-runs', async () => {
+    assert.equal(await cp.upsertSource({ name: 'clinic', engine: 'mysql', database: 'clinic', connectionEnv: 'DANAU_SOURCE_CLINIC_URL', description: '' }, 'test'), 'created');
+    const def = parseTableDefinition({ source: 'clinic', schema: 'clinic', table: 'doctors', precombineField: 'updated_at', partitionField: 'updated_at' });
+    const check = checkAgainstSource(def, 'mysql', found);
+    const first = await cp.recordTable(def, check.primaryKey, check.columns, 'test');
+    const second = await cp.recordTable(def, check.primaryKey, check.columns, 'test');
+    assert.equal(first.outcome, 'created');
+    assert.equal(second.outcome, 'unchanged');
+    assert.equal(second.table.tableId, first.table.tableId);
+    const changed = await cp.recordTable({ ...def, hudiTableType: 'MERGE_ON_READ' }, check.primaryKey, check.columns, 'test');
+    assert.equal(changed.outcome, 'updated');
+    assert.equal(changed.table.hudiTableType, 'MERGE_ON_READ');
+    const trail = await cp.auditTrail('table:clinic.clinic.doctors');
+    assert.deepEqual(trail.map((a) => a.action), ['table.created', 'table.updated']);
+    assert.equal((await cp.listTables()).length, 1);
+  });
+
+  it('refuses a table whose source is not registered, writing nothing', async () => {
+    const def = parseTableDefinition({ source: 'nosuch', schema: 's', table: 't', precombineField: 'updated_at', partitionField: 'updated_at' });
+    await assert.rejects(cp.recordTable(def, ['doctor_id'], [], 'test'), /foreign key/);
+    assert.equal((await cp.auditTrail('table:nosuch.s.t')).length, 0);
+  });
+});

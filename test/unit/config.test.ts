@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig, parseEnvFile } from '../../lib/config';
+
+const base = {
+  DANAU_ENV: 'aws',
+  DANAU_CONTROL_DATABASE_URL: 'postgres://u:p@db:5432/control',
+  DANAU_WAREHOUSE_DATABASE_URL: 'postgres://u:p@db:5432/wh',
+  DANAU_RAW_BUCKET: 'acme-raw',
+  DANAU_PROCESSED_BUCKET: 'acme-processed',
+  DANAU_ARCHIVE_BUCKET: 'acme-archive',
+};
+
+describe('loadConfig', () => {
+  it('reads the local stack defaults when DANAU_ENV is local', () => {
+    const c = loadConfig({});
+    assert.equal(c.env, 'local');
+    assert.equal(c.temporal.namespace, 'danau');
+    assert.equal(c.buckets.raw, 'danau-raw');
+    assert.equal(c.s3.forcePathStyle, true);
+    assert.equal(c.temporal.uiUrl, 'http://127.0.0.1:8233');
+  });
+
+  it('lets the environment override the defaults', () => {
+    const c = loadConfig({ TEMPORAL_NAMESPACE: 'other', DANAU_RAW_BUCKET: 'x-raw' });
+    assert.equal(c.temporal.namespace, 'other');
+    assert.equal(c.buckets.raw, 'x-raw');
+  });
+
+  it('does not apply local defaults in aws mode, and names every missing field', () => {
+    assert.throws(
+      () => loadConfig({ DANAU_ENV: 'aws' }),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        err.problems.some((p) => p.startsWith('DANAU_CONTROL_DATABASE_URL:')) &&
+        err.problems.some((p) => p.startsWith('DANAU_RAW_BUCKET:')),
+    );
+  });
+
+  it('names a malformed field and says what it must be', () => {
+    assert.throws(
+      () => loadConfig({ ...base, DANAU_CONTROL_DATABASE_URL: 'not a url', DANAU_TIMEZONE: 'Mars/Olympus', DANAU_S3_FORCE_PATH_STYLE: 'yes' }),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.match(err.message, /DANAU_CONTROL_DATABASE_URL: .*must be a URL/);
+        assert.match(err.message, /DANAU_TIMEZONE: must be an IANA time zone/);
+        assert.match(err.message, /DANAU_S3_FORCE_PATH_STYLE: must be true or false/);
+        return true;
+      },
+    );
+  });
+
+  it('reads a YAML config file between the defaults and the environment', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'danau-config-'));
+    const file = path.join(dir, 'danau.yaml');
+    writeFileSync(file, 'DANAU_RAW_BUCKET: file-raw\nDANAU_PROCESSED_BUCKET: file-processed\nTEMPORAL_NAMESPACE: from-file\n');
+    const c = loadConfig({ ...base, DANAU_RAW_BUCKET: undefined, DANAU_PROCESSED_BUCKET: undefined, DANAU_CONFIG_FILE: file, TEMPORAL_NAMESPACE: 'from-env' });
+    assert.equal(c.buckets.raw, 'file-raw');
+    assert.equal(c.temporal.namespace, 'from-env');
+  });
+
+  it('refuses a config file that is missing or not a mapping', () => {
+    assert.throws(() => loadConfig({ ...base, DANAU_CONFIG_FILE: '/nonexistent/danau.yaml' }), /DANAU_CONFIG_FILE: no such file/);
+    const dir = mkdtempSync(path.join(tmpdir(), 'danau-config-'));
+    const file = path.join(dir, 'list.yaml');
+    writeFileSync(file, '- a\n- b\n');
+    assert.throws(() => loadConfig({ ...base, DANAU_CONFIG_FILE: file }), /must hold a mapping/);
+  });
+});
+
+describe('parseEnvFile', () => {
+  it('skips comments and blank lines and keeps = inside values', () => {
+    assert.deepEqual(parseEnvFile('# c\n\nA=1\nB = x=y\n'), { A: '1', B: 'x=y' });
+  });
+});
