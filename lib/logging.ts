@@ -21,7 +21,9 @@ const pinoLevel: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'>
 export function installTemporalRuntime(logger: Logger, metricsPort?: number): void {
   Runtime.install({
     logger: new DefaultLogger('INFO', ({ level, message, meta }) => {
-      logger[pinoLevel[level]]((meta ?? {}), message);
+      // The task token is an opaque blob: long, and of no use to a person reading the log.
+      const { taskToken: _taskToken, ...context } = meta ?? {};
+      logger[pinoLevel[level]](context, message);
     }),
     telemetryOptions:
       metricsPort && metricsPort > 0

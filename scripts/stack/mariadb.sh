@@ -152,6 +152,7 @@ mdb_server_pid() {
 cmd_start() {
   # Already running (and ours): nothing to do.
   if is_running "$MDB_NAME" && mdb_is_ours "$(cat "$(pidfile "$MDB_NAME")")"; then return 0; fi
+  rm -f "$(pidfile "$MDB_NAME")"  # stale: its pid is gone or now belongs to another process
   local bin pid
   bin="$(mdb_server_bin)" || die "MariaDB is not installed; run: $0 install"
   pid="$(mdb_server_pid || true)"

@@ -176,6 +176,7 @@ SQL
 cmd_start() {
   # Already running (and ours): nothing to do.
   if is_running "$PG_NAME" && pg_is_ours "$(cat "$(pidfile "$PG_NAME")")"; then return 0; fi
+  rm -f "$(pidfile "$PG_NAME")"  # stale: its pid is gone or now belongs to another process
   local bindir pid
   bindir="$(pg_bindir)" || die "PostgreSQL is not installed; run: $0 install"
   pid="$(pg_postmaster_pid || true)"

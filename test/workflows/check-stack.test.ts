@@ -23,7 +23,7 @@ describe('checkStack workflow', () => {
   let client: Client;
 
   before(async () => {
-    installTemporalRuntime(createLogger('warn'));
+    installTemporalRuntime(createLogger('error'));
     ({ db, controlPlane } = await createScratchControlPlane());
     const config = testConfig({ DANAU_CONTROL_DATABASE_URL: db.url });
     connection = await NativeConnection.connect({ address: config.temporal.address });

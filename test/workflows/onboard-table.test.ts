@@ -24,7 +24,7 @@ describe('onboardTable workflow', () => {
   const suffix = uniqueSuffix();
 
   before(async () => {
-    installTemporalRuntime(createLogger('warn'));
+    installTemporalRuntime(createLogger('error'));
     ({ db, controlPlane } = await createScratchControlPlane());
     await controlPlane.upsertSource({ name: 'clinic', engine: 'mysql', database: 'clinic', connectionEnv: 'DANAU_SOURCE_CLINIC_URL', description: '' }, 'test');
     await controlPlane.upsertSource({ name: 'labs', engine: 'postgres', database: 'labs', connectionEnv: 'DANAU_SOURCE_LABS_URL', description: '' }, 'test');
