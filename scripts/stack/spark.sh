@@ -119,7 +119,10 @@ status() {
   local address="local[*]"
   [[ -x "$SPARK_SUBMIT" ]] && address="$SPARK_SUBMIT"
   local detail="pyspark $PYSPARK_VERSION, hudi $HUDI_VERSION, java $jv"
-  [[ ${#problems[@]} -gt 0 ]] && detail="$(IFS=';'; echo "${problems[*]}") (run: scripts/stack/spark.sh install)"
+  if [[ ${#problems[@]} -gt 0 ]]; then
+    detail="$(printf '%s; ' "${problems[@]}")"
+    detail="${detail%; } (run: scripts/stack/spark.sh install)"
+  fi
   status_line spark "$address" "$healthy" "$detail"
   [[ "$healthy" == yes ]]
 }
