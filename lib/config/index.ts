@@ -44,6 +44,9 @@ const schema = z.object({
   DANAU_S3_ENDPOINT: z.url({ error: 'must be a URL such as http://127.0.0.1:9000' }).optional(),
   DANAU_S3_FORCE_PATH_STYLE: bool.default(false),
   AWS_REGION: z.string().min(1).default('us-east-1'),
+  // Optional: in AWS the SDK's default chain (instance or task role) finds credentials itself.
+  AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
+  AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   DANAU_RAW_BUCKET: bucket(),
   DANAU_PROCESSED_BUCKET: bucket(),
   DANAU_ARCHIVE_BUCKET: bucket(),
@@ -64,7 +67,12 @@ export interface DanauConfig {
   temporal: { address: string; namespace: string; uiUrl: string };
   controlDatabaseUrl: string;
   warehouseDatabaseUrl: string;
-  s3: { endpoint?: string; forcePathStyle: boolean; region: string };
+  s3: {
+    endpoint?: string;
+    forcePathStyle: boolean;
+    region: string;
+    credentials?: { accessKeyId: string; secretAccessKey: string };
+  };
   buckets: { raw: string; processed: string; archive: string };
   timezone: string;
   logLevel: Parsed['DANAU_LOG_LEVEL'];
@@ -131,6 +139,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DanauConfig {
     throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`));
   }
   const c = result.data;
+  if (Boolean(c.AWS_ACCESS_KEY_ID) !== Boolean(c.AWS_SECRET_ACCESS_KEY)) {
+    throw new ConfigError(['AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: set both or neither']);
+  }
   const [host] = c.TEMPORAL_ADDRESS.split(':');
   return {
     env: c.DANAU_ENV,
@@ -142,7 +153,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DanauConfig {
     },
     controlDatabaseUrl: c.DANAU_CONTROL_DATABASE_URL,
     warehouseDatabaseUrl: c.DANAU_WAREHOUSE_DATABASE_URL,
-    s3: { endpoint: c.DANAU_S3_ENDPOINT, forcePathStyle: c.DANAU_S3_FORCE_PATH_STYLE, region: c.AWS_REGION },
+    s3: {
+      endpoint: c.DANAU_S3_ENDPOINT,
+      forcePathStyle: c.DANAU_S3_FORCE_PATH_STYLE,
+      region: c.AWS_REGION,
+      credentials:
+        c.AWS_ACCESS_KEY_ID && c.AWS_SECRET_ACCESS_KEY
+          ? { accessKeyId: c.AWS_ACCESS_KEY_ID, secretAccessKey: c.AWS_SECRET_ACCESS_KEY }
+          : undefined,
+    },
     buckets: { raw: c.DANAU_RAW_BUCKET, processed: c.DANAU_PROCESSED_BUCKET, archive: c.DANAU_ARCHIVE_BUCKET },
     timezone: c.DANAU_TIMEZONE,
     logLevel: c.DANAU_LOG_LEVEL,

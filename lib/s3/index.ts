@@ -7,6 +7,7 @@ export function createS3Client(config: Pick<DanauConfig, 's3'>): S3Client {
   return new S3Client({
     region: config.s3.region,
     ...(config.s3.endpoint ? { endpoint: config.s3.endpoint } : {}),
+    ...(config.s3.credentials ? { credentials: config.s3.credentials } : {}),
     forcePathStyle: config.s3.forcePathStyle,
     // Send and validate checksums only where an operation asks for them: the SDK's default
     // (a CRC32 trailer on every upload) is not understood by every S3-compatible server.

@@ -77,11 +77,21 @@ stop_daemon() {
   rm -f "$f"
 }
 
+port_in_use() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+# refuse_foreign_port NAME HOST PORT: fail clearly when a process we did not start holds the port,
+# rather than start a second server that dies on bind while the stranger answers our health checks.
+refuse_foreign_port() {
+  if ! is_running "$1" && port_in_use "$2" "$3"; then
+    die "$2:$3 is already taken by a process this stack did not start; stop it or change the port in config/local.env"
+  fi
+}
+
 # wait_for_port HOST PORT SECONDS NAME
 wait_for_port() {
   local host="$1" port="$2" seconds="$3" name="$4"
   for _ in $(seq 1 $((seconds * 2))); do
-    if (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then return 0; fi
+    if port_in_use "$host" "$port"; then return 0; fi
     sleep 0.5
   done
   die "$name did not open $host:$port within ${seconds}s (see $DANAU_HOME/logs/$name.log)"

@@ -22,6 +22,8 @@ install() {
 start() {
   install
   mkdir -p "$STATE"
+  refuse_foreign_port temporal "$HOST" "$PORT"
+  refuse_foreign_port temporal "$HOST" "$TEMPORAL_UI_PORT"
   if ! is_running temporal; then
     local args=(server start-dev --ip "$HOST" --port "$PORT" --ui-port "$TEMPORAL_UI_PORT"
       --db-filename "$STATE/temporal.db" --namespace "$TEMPORAL_NAMESPACE" --namespace "$TEMPORAL_NAMESPACE-test" --log-level warn)

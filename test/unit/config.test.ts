@@ -71,6 +71,14 @@ describe('loadConfig', () => {
   });
 });
 
+describe('S3 credentials', () => {
+  it('come from the config layers, and must come as a pair', () => {
+    assert.deepEqual(loadConfig({}).s3.credentials, { accessKeyId: 'danau', secretAccessKey: 'danau-local-secret' });
+    assert.equal(loadConfig(base).s3.credentials, undefined);
+    assert.throws(() => loadConfig({ ...base, AWS_ACCESS_KEY_ID: 'x' }), /set both or neither/);
+  });
+});
+
 describe('parseEnvFile', () => {
   it('skips comments and blank lines and keeps = inside values', () => {
     assert.deepEqual(parseEnvFile('# c\n\nA=1\nB = x=y\n'), { A: '1', B: 'x=y' });
