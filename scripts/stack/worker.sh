@@ -8,7 +8,7 @@ MAIN="$DANAU_ROOT/dist/workers/main.js"
 
 start() {
   [[ -f "$MAIN" ]] || die "no build at $MAIN: run npm run build first"
-  if is_running worker && [[ "$MAIN" -nt "$(pidfile worker)" ]]; then
+  if is_running worker && [[ -n "$(find "$DANAU_ROOT/dist" -name '*.js' -newer "$(pidfile worker)" -print -quit)" ]]; then
     log "build changed since the worker started; restarting it"
     stop_daemon worker
   fi
