@@ -6,8 +6,10 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
-  echo "[setup] installing Node dependencies (npm ci)"
-  npm ci --no-audit --no-fund --loglevel=error
+  echo "[setup] installing Node dependencies"
+  # Not `npm ci`: npm 11 leaves @swc/core's optional per-platform packages out of the lock file and
+  # then refuses it in `npm ci`. `install --no-save` follows the lock and leaves it untouched.
+  npm install --no-save --no-audit --no-fund --loglevel=error
 fi
 
 echo "[setup] building"

@@ -48,10 +48,23 @@ apt_install() {
 
 pidfile() { echo "$DANAU_HOME/run/$1.pid"; }
 
-# True when the pid in the part's pid file is a live process.
+# A process's start time (clock ticks since boot, /proc/PID/stat field 22): with the pid it names
+# one process for good, so a pid reused by some other program after a reboot or crash is not ours.
+proc_start_time() { awk '{ sub(/^.*\) /, ""); print $20 }' "/proc/$1/stat" 2>/dev/null; }
+
+# record_pid NAME PID: remember that we started PID.
+record_pid() { echo "$2 $(proc_start_time "$2")" > "$(pidfile "$1")"; }
+
+# read_pid NAME: the pid we recorded for NAME (empty if none).
+read_pid() { local f; f="$(pidfile "$1")"; [[ -f "$f" ]] && awk '{ print $1 }' "$f"; return 0; }
+
+# True when the process recorded for NAME is alive and is the very process we started.
 is_running() {
-  local f; f="$(pidfile "$1")"
-  [[ -f "$f" ]] && kill -0 "$(cat "$f")" 2>/dev/null
+  local f pid start; f="$(pidfile "$1")"
+  [[ -f "$f" ]] || return 1
+  read -r pid start < "$f" || true
+  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null || return 1
+  [[ -z "${start:-}" || "$(proc_start_time "$pid")" == "$start" ]]
 }
 
 # start_daemon NAME LOGFILE CMD...: start CMD in the background, detached, and record its pid.
@@ -59,14 +72,14 @@ start_daemon() {
   local name="$1" logfile="$2"; shift 2
   if is_running "$name"; then return 0; fi
   setsid nohup "$@" >>"$logfile" 2>&1 < /dev/null &
-  echo $! > "$(pidfile "$name")"
+  record_pid "$name" $!
 }
 
 # stop_daemon NAME: stop the process recorded in NAME's pid file (only ours), waiting up to 30 s.
 stop_daemon() {
   local name="$1" f; f="$(pidfile "$name")"
   if ! is_running "$name"; then rm -f "$f"; return 0; fi
-  local pid; pid="$(cat "$f")"
+  local pid; pid="$(read_pid "$name")"
   kill -TERM "$pid" 2>/dev/null || true
   for _ in $(seq 1 60); do
     kill -0 "$pid" 2>/dev/null || { rm -f "$f"; return 0; }

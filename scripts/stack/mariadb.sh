@@ -151,14 +151,14 @@ mdb_server_pid() {
 
 cmd_start() {
   # Already running (and ours): nothing to do.
-  if is_running "$MDB_NAME" && mdb_is_ours "$(cat "$(pidfile "$MDB_NAME")")"; then return 0; fi
+  if is_running "$MDB_NAME" && mdb_is_ours "$(read_pid "$MDB_NAME")"; then return 0; fi
   rm -f "$(pidfile "$MDB_NAME")"  # stale: its pid is gone or now belongs to another process
   local bin pid
   bin="$(mdb_server_bin)" || die "MariaDB is not installed; run: $0 install"
   pid="$(mdb_server_pid || true)"
   if [[ -n "$pid" ]]; then
     # Our server is up but the pid file was lost: adopt it.
-    echo "$pid" >"$(pidfile "$MDB_NAME")"
+    record_pid "$MDB_NAME" "$pid"
     return 0
   fi
   mdb_init
@@ -166,7 +166,7 @@ cmd_start() {
   # --defaults-file must be the first option. setsid/nohup exec, so the pid is mariadbd's own.
   # shellcheck disable=SC2046
   start_daemon "$MDB_NAME" "$MDB_LOG" "$bin" --defaults-file="$MDB_CNF" $(mdb_user_args)
-  pid="$(cat "$(pidfile "$MDB_NAME")")"
+  pid="$(read_pid "$MDB_NAME")"
   mdb_wait_ready "$pid"
   mdb_provision
   log "MariaDB up (pid $pid): database clinic, user $DANAU_MARIADB_USER"
@@ -176,10 +176,10 @@ cmd_stop() {
   local pid
   pid="$(mdb_server_pid || true)"
   # Our server is up but the pid file was lost: adopt it so that it gets stopped too.
-  if [[ -n "$pid" ]] && ! is_running "$MDB_NAME"; then echo "$pid" >"$(pidfile "$MDB_NAME")"; fi
+  if [[ -n "$pid" ]] && ! is_running "$MDB_NAME"; then record_pid "$MDB_NAME" "$pid"; fi
   # A stale pid file must not make us signal whatever process has that pid now.
-  if is_running "$MDB_NAME" && mdb_is_ours "$(cat "$(pidfile "$MDB_NAME")")"; then
-    log "stopping MariaDB (pid $(cat "$(pidfile "$MDB_NAME")"))"
+  if is_running "$MDB_NAME" && mdb_is_ours "$(read_pid "$MDB_NAME")"; then
+    log "stopping MariaDB (pid $(read_pid "$MDB_NAME"))"
     # SIGTERM is MariaDB's clean shutdown (stop_daemon waits up to 30 s, then SIGKILL).
     stop_daemon "$MDB_NAME"
   fi
@@ -192,7 +192,7 @@ cmd_status() {
     status_line mariadb "$addr" no "not running"
     return 1
   fi
-  pid="$(cat "$(pidfile "$MDB_NAME")")"
+  pid="$(read_pid "$MDB_NAME")"
   if info="$(MYSQL_PWD="$DANAU_MARIADB_PASSWORD" mariadb --no-defaults --protocol=TCP -h 127.0.0.1 \
       -P "$DANAU_MARIADB_PORT" -u "$DANAU_MARIADB_USER" --connect-timeout=3 -N -B \
       -e "SELECT CONCAT('MariaDB ', VERSION(), ', binlog_format=', @@binlog_format)" 2>/dev/null)"; then

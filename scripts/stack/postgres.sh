@@ -175,14 +175,14 @@ SQL
 
 cmd_start() {
   # Already running (and ours): nothing to do.
-  if is_running "$PG_NAME" && pg_is_ours "$(cat "$(pidfile "$PG_NAME")")"; then return 0; fi
+  if is_running "$PG_NAME" && pg_is_ours "$(read_pid "$PG_NAME")"; then return 0; fi
   rm -f "$(pidfile "$PG_NAME")"  # stale: its pid is gone or now belongs to another process
   local bindir pid
   bindir="$(pg_bindir)" || die "PostgreSQL is not installed; run: $0 install"
   pid="$(pg_postmaster_pid || true)"
   if [[ -n "$pid" ]]; then
     # Our cluster is up but the pid file was lost: adopt it.
-    echo "$pid" >"$(pidfile "$PG_NAME")"
+    record_pid "$PG_NAME" "$pid"
     return 0
   fi
   pg_init
@@ -192,7 +192,7 @@ cmd_start() {
   : >>"$PG_LOG"
   # setsid/nohup/setpriv all exec, so the recorded pid is the postmaster's own.
   start_daemon "$PG_NAME" "$PG_LOG" "${AS_PG[@]}" "$bindir/postgres" -D "$PG_DATA"
-  pid="$(cat "$(pidfile "$PG_NAME")")"
+  pid="$(read_pid "$PG_NAME")"
   pg_wait_ready "$bindir" "$pid"
   pg_provision "$bindir"
   log "PostgreSQL up (pid $pid): databases ${PG_DATABASES[*]}, role $DANAU_PG_USER"
@@ -208,7 +208,7 @@ cmd_stop() {
   fi
   # Escalate (stop_daemon) only if the recorded pid is still our postmaster; a stale pid file
   # must not make us signal whatever process has that pid now.
-  if is_running "$PG_NAME" && pg_is_ours "$(cat "$(pidfile "$PG_NAME")")"; then
+  if is_running "$PG_NAME" && pg_is_ours "$(read_pid "$PG_NAME")"; then
     stop_daemon "$PG_NAME"
   fi
   rm -f "$(pidfile "$PG_NAME")"
@@ -220,7 +220,7 @@ cmd_status() {
     status_line postgres "$addr" no "not running"
     return 1
   fi
-  pid="$(cat "$(pidfile "$PG_NAME")")"
+  pid="$(read_pid "$PG_NAME")"
   if info="$(PGPASSWORD="$DANAU_PG_PASSWORD" PGCONNECT_TIMEOUT=3 psql -X -At -h 127.0.0.1 -p "$DANAU_PG_PORT" \
       -U "$DANAU_PG_USER" -d danau_control \
       -c "SELECT 'PostgreSQL ' || current_setting('server_version') || ', wal_level=' || current_setting('wal_level')" 2>/dev/null)"; then

@@ -120,11 +120,11 @@ cmd_start() {
   done
   [[ "$code" == 200 ]] || die "S3Mock on $S3_HOST:$S3_PORT does not answer ListBuckets (HTTP $code, see $S3_LOG)"
   local b; for b in "${BUCKETS[@]}"; do ensure_bucket "$b"; done
-  log "s3 up on $DANAU_S3_ENDPOINT (pid $(cat "$(pidfile s3)"))"
+  log "s3 up on $DANAU_S3_ENDPOINT (pid $(read_pid s3))"
 }
 
 cmd_stop() {
-  if is_running s3; then log "stopping s3 (pid $(cat "$(pidfile s3)"))"; fi
+  if is_running s3; then log "stopping s3 (pid $(read_pid s3))"; fi
   stop_daemon s3
 }
 
@@ -138,7 +138,7 @@ cmd_status() {
     return 1
   fi
   local pid listing missing=() b
-  pid="$(cat "$(pidfile s3)")"
+  pid="$(read_pid s3)"
   if ! listing="$(s3_curl -f "$DANAU_S3_ENDPOINT/" 2>/dev/null)"; then
     status_line s3 "$S3_HOSTPORT" no "pid $pid, ListBuckets fails (starting up? see $S3_LOG)"
     return 1

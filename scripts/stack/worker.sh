@@ -29,7 +29,7 @@ stop() { stop_daemon worker; }
 
 status() {
   if is_running worker && curl -fsS "http://127.0.0.1:$DANAU_METRICS_PORT/metrics" >/dev/null 2>&1; then
-    status_line worker "queues control,spark,io" yes "pid $(cat "$(pidfile worker)"), metrics http://127.0.0.1:$DANAU_METRICS_PORT/metrics"
+    status_line worker "queues control,spark,io" yes "pid $(read_pid worker), metrics http://127.0.0.1:$DANAU_METRICS_PORT/metrics"
   else
     status_line worker "queues control,spark,io" no "not running (danau stack up starts it)"
     return 1
