@@ -14,9 +14,9 @@ const required = { error: (issue: { input: unknown }) => (issue.input === undefi
 
 const bucket = () => z.string(required).regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name');
 
-const url = (what: string) =>
+const url = () =>
   z.string(required).refine((v) => /^[a-z][a-z0-9+.-]*:\/\//i.test(v), {
-    message: `${what} must be a URL such as postgres://user:pass@host:port/db`,
+    message: 'must be a URL such as postgres://user:pass@host:port/db',
   });
 
 function isTimeZone(zone: string): boolean {
@@ -39,8 +39,8 @@ const schema = z.object({
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_UI_PORT: z.coerce.number().int().positive().default(8233),
   TEMPORAL_UI_URL: z.string().optional(),
-  DANAU_CONTROL_DATABASE_URL: url('DANAU_CONTROL_DATABASE_URL'),
-  DANAU_WAREHOUSE_DATABASE_URL: url('DANAU_WAREHOUSE_DATABASE_URL'),
+  DANAU_CONTROL_DATABASE_URL: url(),
+  DANAU_WAREHOUSE_DATABASE_URL: url(),
   DANAU_S3_ENDPOINT: z.url({ error: 'must be a URL such as http://127.0.0.1:9000' }).optional(),
   DANAU_S3_FORCE_PATH_STYLE: bool.default(false),
   AWS_REGION: z.string().min(1).default('us-east-1'),

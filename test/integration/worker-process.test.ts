@@ -1,0 +1,55 @@
+// The worker entry point as a process: it validates configuration before anything else, starts one
+// worker per queue, logs JSON, and shuts down cleanly on SIGTERM.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { TEST_NAMESPACE } from '../support/stack';
+
+const main = path.join(__dirname, '..', '..', 'workers', 'main.js');
+
+function startWorker(env: Record<string, string>, args: string[] = []) {
+  const child = spawn(process.execPath, [main, ...args], {
+    env: { ...process.env, TEMPORAL_NAMESPACE: TEST_NAMESPACE, DANAU_METRICS_PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return { child, exited, output: () => ({ stdout, stderr }) };
+}
+
+describe('worker process', () => {
+  it('refuses bad configuration at start-up, naming the field', async () => {
+    const w = startWorker({ DANAU_CONTROL_DATABASE_URL: 'nonsense', DANAU_TIMEZONE: 'Nowhere/Land' });
+    assert.equal(await w.exited, 1);
+    assert.match(w.output().stderr, /DANAU_CONTROL_DATABASE_URL: must be a URL/);
+    assert.match(w.output().stderr, /DANAU_TIMEZONE: must be an IANA time zone/);
+  });
+
+  it('refuses an unknown queue name', async () => {
+    const w = startWorker({}, ['--queues', 'control,gpu']);
+    assert.equal(await w.exited, 1);
+    assert.match(w.output().stderr, /--queues: unknown queue gpu/);
+  });
+
+  it('starts a worker per queue, logs JSON, and stops cleanly on SIGTERM', async () => {
+    const w = startWorker({});
+    const deadline = Date.now() + 60_000;
+    while (!w.output().stdout.includes('"msg":"workers started"')) {
+      assert.ok(Date.now() < deadline, `worker did not start: ${w.output().stderr}`);
+      assert.equal(w.child.exitCode, null, `worker exited early: ${w.output().stderr}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const started = w.output().stdout.split('\n').find((l) => l.includes('"msg":"workers started"'))!;
+    const line = JSON.parse(started) as { taskQueues: string[]; namespace: string };
+    assert.deepEqual(line.taskQueues.sort(), ['danau-control', 'danau-io', 'danau-spark']);
+    assert.equal(line.namespace, TEST_NAMESPACE);
+
+    w.child.kill('SIGTERM');
+    assert.equal(await w.exited, 0);
+    assert.match(w.output().stdout, /"msg":"workers stopped"/);
+  });
+});
