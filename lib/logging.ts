@@ -5,11 +5,13 @@ import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
 
 export type { Logger };
 
-export function createLogger(level: string = process.env.DANAU_LOG_LEVEL ?? 'info', name = 'danau'): Logger {
+export type LogLevelName = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+
+export function createLogger(level: LogLevelName, name = 'danau'): Logger {
   return pino({ name, level, base: { service: name }, timestamp: pino.stdTimeFunctions.isoTime });
 }
 
-const pinoLevel: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+const pinoLevel: Record<LogLevel, LogLevelName> = {
   TRACE: 'trace',
   DEBUG: 'debug',
   INFO: 'info',
@@ -17,12 +19,26 @@ const pinoLevel: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'>
   ERROR: 'error',
 };
 
+const sdkLevel: Record<LogLevelName, LogLevel> = { trace: 'TRACE', debug: 'DEBUG', info: 'INFO', warn: 'WARN', error: 'ERROR' };
+
+/** Errors as plain JSON (an Error object serialises as {}), with the failure type and cause chain. */
+export function serializeError(err: unknown, depth = 0): unknown {
+  if (!(err instanceof Error)) return err;
+  const out: Record<string, unknown> = { name: err.name, message: err.message };
+  const type = (err as { type?: unknown }).type;
+  if (typeof type === 'string') out.type = type;
+  if (err.stack) out.stack = err.stack;
+  if (err.cause !== undefined && depth < 5) out.cause = serializeError(err.cause, depth + 1);
+  return out;
+}
+
 /** Installs the Temporal runtime with its logs going to `logger` and metrics on a Prometheus endpoint. */
-export function installTemporalRuntime(logger: Logger, metricsPort?: number): void {
+export function installTemporalRuntime(logger: Logger, level: LogLevelName, metricsPort?: number): void {
   Runtime.install({
-    logger: new DefaultLogger('INFO', ({ level, message, meta }) => {
+    logger: new DefaultLogger(sdkLevel[level], ({ level, message, meta }) => {
       // The task token is an opaque blob: long, and of no use to a person reading the log.
       const { taskToken: _taskToken, ...context } = meta ?? {};
+      for (const [k, v] of Object.entries(context)) if (v instanceof Error) context[k] = serializeError(v);
       logger[pinoLevel[level]](context, message);
     }),
     telemetryOptions:

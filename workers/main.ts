@@ -15,7 +15,7 @@ function parseQueues(argv: string[]): TaskQueueName[] | undefined {
   if (!value) return undefined;
   const names = value.split(',').map((s) => s.trim());
   for (const n of names) {
-    if (!(n in TaskQueue)) throw new ConfigError([`--queues: unknown queue ${n} (expected ${Object.keys(TaskQueue).join(', ')})`]);
+    if (!Object.hasOwn(TaskQueue, n)) throw new ConfigError([`--queues: unknown queue ${n} (expected ${Object.keys(TaskQueue).join(', ')})`]);
   }
   return names as TaskQueueName[];
 }
@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const queues = parseQueues(process.argv.slice(2));
   const logger = createLogger(config.logLevel, 'danau-worker');
-  installTemporalRuntime(logger, config.metricsPort);
+  installTemporalRuntime(logger, config.logLevel, config.metricsPort);
 
   const migrationPool = new pg.Pool({ connectionString: config.controlDatabaseUrl, max: 1 });
   try {
@@ -39,11 +39,20 @@ async function main(): Promise<void> {
   try {
     const workers = await createWorkers({ config, connection, adapters, queues });
     logger.info(
-      { namespace: config.temporal.namespace, taskQueues: workers.map((w) => w.options.taskQueue), metrics: `http://127.0.0.1:${config.metricsPort}/metrics` },
+      { pid: process.pid, namespace: config.temporal.namespace, taskQueues: workers.map((w) => w.options.taskQueue), metrics: `http://127.0.0.1:${config.metricsPort}/metrics` },
       'workers started',
     );
-    // Worker.run() handles SIGINT/SIGTERM itself: it stops polling, lets running tasks finish, then resolves.
-    await Promise.all(workers.map((w) => w.run()));
+    // Worker.run() handles SIGINT/SIGTERM itself: it stops polling, lets running tasks finish, then
+    // resolves. If one worker fails, stop the others before the adapters they use are closed.
+    const runs = workers.map((w) =>
+      w.run().catch((err: unknown) => {
+        for (const other of workers) if (other.getState() === 'RUNNING') other.shutdown();
+        throw err;
+      }),
+    );
+    const outcomes = await Promise.allSettled(runs);
+    const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
+    if (failed) throw failed.reason;
     logger.info('workers stopped');
   } finally {
     await adapters.close();

@@ -39,13 +39,11 @@ export interface WorkerSetOptions {
   connection: NativeConnection;
   adapters: Adapters;
   queues?: TaskQueueName[];
-  /** Overrides the task queue names (tests use their own so they never race a running demo worker). */
-  taskQueues?: Partial<Record<TaskQueueName, string>>;
 }
 
 const prebuiltBundle = path.join(__dirname, '..', 'workflow-bundle.js');
 
-export async function createWorkers({ config, connection, adapters, queues, taskQueues }: WorkerSetOptions): Promise<Worker[]> {
+export async function createWorkers({ config, connection, adapters, queues }: WorkerSetOptions): Promise<Worker[]> {
   const probes = createPlatformProbeActivities({ config, controlPlane: adapters.controlPlane, s3: adapters.s3 });
   const control = createControlPlaneActivities({ controlPlane: adapters.controlPlane, sources: adapters.sources });
 
@@ -71,7 +69,7 @@ export async function createWorkers({ config, connection, adapters, queues, task
       Worker.create({
         connection,
         namespace: config.temporal.namespace,
-        taskQueue: taskQueues?.[q] ?? TaskQueue[q],
+        taskQueue: TaskQueue[q],
         ...perQueue[q],
       }),
     ),

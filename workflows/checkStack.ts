@@ -55,7 +55,7 @@ const spark = proxyActivities<PlatformProbeActivities>({
 });
 
 export async function checkStack(input: CheckStackInput = {}): Promise<CheckStackResult> {
-  upsertSearchAttributes({ [SearchAttribute.layer.name]: ['platform'] });
+  upsertSearchAttributes([{ key: SearchAttribute.layer, value: 'platform' }]);
   const controlPlane = await control.probeControlPlane();
   const objectStore = await io.probeObjectStore();
   const sparkResult = input.spark === false ? ('skipped' as const) : await spark.runSparkSmoke({ runId: workflowInfo().runId });

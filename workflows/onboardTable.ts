@@ -47,7 +47,10 @@ const control = proxyActivities<OnboardingActivities>({
 export async function onboardTable(input: OnboardTableInput): Promise<OnboardTableResult> {
   const { actor, ...definition } = input;
   if (typeof definition.source === 'string' && typeof definition.schema === 'string' && typeof definition.table === 'string') {
-    upsertSearchAttributes({ [SearchAttribute.table.name]: [tableKey(definition)], [SearchAttribute.layer.name]: ['control'] });
+    upsertSearchAttributes([
+      { key: SearchAttribute.table, value: tableKey(definition) },
+      { key: SearchAttribute.layer, value: 'control' },
+    ]);
   }
 
   const check = await control.inspectSourceTable(definition);

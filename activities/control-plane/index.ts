@@ -39,6 +39,14 @@ export function createControlPlaneActivities({ controlPlane, sources }: ControlP
           nonRetryable: true,
         });
       }
+      // In MySQL a schema is a database: a source reads only the database it was registered with.
+      if (source.engine === 'mysql' && definition.schema !== source.databaseName) {
+        throw ApplicationFailure.create({
+          message: `${where}: schema: source ${source.sourceName} reads MySQL database ${source.databaseName}; schema must be ${source.databaseName}`,
+          type: ErrorType.InvalidTableDefinition,
+          nonRetryable: true,
+        });
+      }
       let db;
       try {
         db = sources.get(source);

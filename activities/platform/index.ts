@@ -1,6 +1,8 @@
 // Probes of the platform's parts, used by the checkStack workflow. Each runs on the queue of the
 // worker whose adapters it exercises.
 import { Context, log } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { ErrorType } from '../../lib/common/errors';
 import { DeleteObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import path from 'node:path';
 import type { DanauConfig } from '../../lib/config';
@@ -16,14 +18,7 @@ export interface PlatformProbeDeps {
 
 export function createPlatformProbeActivities({ config, controlPlane, s3 }: PlatformProbeDeps): PlatformProbeActivities {
   return {
-    async probeControlPlane() {
-      const { rows } = await controlPlane.pool.query<{ version: number; sources: string; tables: string }>(
-        `SELECT (SELECT max(version) FROM schema_migrations) AS version,
-                (SELECT count(*) FROM sources) AS sources, (SELECT count(*) FROM tables) AS tables`,
-      );
-      const r = rows[0]!;
-      return { schemaVersion: r.version, sources: Number(r.sources), tables: Number(r.tables) };
-    },
+    probeControlPlane: () => controlPlane.summary(),
 
     async probeObjectStore() {
       const key = `_danau/probe/${Context.current().info.activityId}-${Context.current().info.attempt}`;
@@ -33,7 +28,11 @@ export function createPlatformProbeActivities({ config, controlPlane, s3 }: Plat
         const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
         await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
         if (head.StorageClass !== 'STANDARD_IA') {
-          throw new Error(`bucket ${bucket}: wrote a STANDARD_IA object but the store reports ${head.StorageClass ?? 'STANDARD'}`);
+          throw ApplicationFailure.create({
+            message: `bucket ${bucket}: wrote a STANDARD_IA object but the store reports ${head.StorageClass ?? 'STANDARD'}: archives would be billed as Standard`,
+            type: ErrorType.ObjectStoreMisconfigured,
+            nonRetryable: true,
+          });
         }
         out.push({ bucket, storageClass: head.StorageClass });
       }

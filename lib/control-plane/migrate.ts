@@ -61,7 +61,7 @@ export async function migrate(pool: Pool, migrations: Migration[] = readMigratio
         ]);
         await client.query('COMMIT');
       } catch (err) {
-        await client.query('ROLLBACK');
+        await client.query('ROLLBACK').catch(() => undefined);
         throw new Error(`migration ${m.version}_${m.name} failed: ${(err as Error).message}`, { cause: err });
       }
       done.push(m.version);

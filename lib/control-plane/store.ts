@@ -75,7 +75,11 @@ export class ControlPlane {
   constructor(readonly pool: pg.Pool) {}
 
   static connect(connectionString: string): ControlPlane {
-    return new ControlPlane(new pg.Pool({ connectionString, max: 5, connectionTimeoutMillis: 10_000 }));
+    const pool = new pg.Pool({ connectionString, max: 5, connectionTimeoutMillis: 10_000 });
+    // An idle client lost to a server restart must not crash the worker: the next query reconnects,
+    // and an activity that fails meanwhile is retried.
+    pool.on('error', () => undefined);
+    return new ControlPlane(pool);
   }
 
   async close(): Promise<void> {
@@ -88,17 +92,22 @@ export class ControlPlane {
       await client.query('BEGIN');
       const result = await work(client);
       await client.query('COMMIT');
+      client.release();
       return result;
     } catch (err) {
-      await client.query('ROLLBACK');
+      // If ROLLBACK fails too, the connection is broken: drop it, and report the original error.
+      const broken = await client.query('ROLLBACK').then(
+        () => undefined,
+        (rollbackErr: Error) => rollbackErr,
+      );
+      client.release(broken);
       throw err;
-    } finally {
-      client.release();
     }
   }
 
   async upsertSource(def: SourceDefinition, actor: string): Promise<RecordOutcome> {
     return this.inTransaction(async (c) => {
+      await lockSubject(c, `source:${def.name}`);
       const before = await c.query<{ engine: string; database_name: string; connection_env: string; description: string }>(
         'SELECT engine, database_name, connection_env, description FROM sources WHERE source_name = $1 FOR UPDATE',
         [def.name],
@@ -154,6 +163,9 @@ export class ControlPlane {
    */
   async recordTable(def: TableDefinition, primaryKey: string[], columns: LakeColumn[], actor: string): Promise<{ table: TableRecord; outcome: RecordOutcome }> {
     return this.inTransaction(async (c) => {
+      // FOR UPDATE locks nothing while the row does not exist: two first onboardings of one table
+      // would both record `created`. The advisory lock serialises them.
+      await lockSubject(c, `table:${def.source}.${def.schema}.${def.table}`);
       const before = await c.query<TableRow>(
         'SELECT * FROM tables WHERE source_name = $1 AND schema_name = $2 AND table_name = $3 FOR UPDATE',
         [def.source, def.schema, def.table],
@@ -201,6 +213,16 @@ export class ControlPlane {
     });
   }
 
+  /** What the control plane holds, for the platform check. */
+  async summary(): Promise<{ schemaVersion: number; sources: number; tables: number }> {
+    const { rows } = await this.pool.query<{ version: number; sources: string; tables: string }>(
+      `SELECT (SELECT max(version) FROM schema_migrations) AS version,
+              (SELECT count(*) FROM sources) AS sources, (SELECT count(*) FROM tables) AS tables`,
+    );
+    const r = rows[0]!;
+    return { schemaVersion: r.version, sources: Number(r.sources), tables: Number(r.tables) };
+  }
+
   async listTables(): Promise<TableRecord[]> {
     const { rows } = await this.pool.query<TableRow>('SELECT * FROM tables ORDER BY source_name, schema_name, table_name');
     return rows.map(toTableRecord);
@@ -231,6 +253,10 @@ export class ControlPlane {
       JSON.stringify(details),
     ]);
   }
+}
+
+async function lockSubject(c: pg.PoolClient, subject: string): Promise<void> {
+  await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [subject]);
 }
 
 function sameSettings(prior: TableRecord, def: TableDefinition, primaryKey: string[], columns: LakeColumn[]): boolean {

@@ -23,10 +23,13 @@ export class SourceConnections {
   constructor(private readonly environment: Readonly<Record<string, string | undefined>>) {}
 
   get(source: SourceRecord): SourceDatabase {
-    let db = this.open.get(source.sourceName);
+    // Keyed by everything that decides the connection, so `danau sources add` with new settings
+    // takes effect without restarting the worker.
+    const key = [source.sourceName, source.engine, source.connectionEnv, source.databaseName].join('|');
+    let db = this.open.get(key);
     if (!db) {
       db = openSource(source, this.environment);
-      this.open.set(source.sourceName, db);
+      this.open.set(key, db);
     }
     return db;
   }

@@ -7,6 +7,8 @@ export class PostgresSource implements SourceDatabase {
 
   constructor(connectionString: string) {
     this.pool = new pg.Pool({ connectionString, max: 2, connectionTimeoutMillis: 10_000 });
+    // A source restart drops idle clients; the next query reconnects (and the activity retries).
+    this.pool.on('error', () => undefined);
   }
 
   async describeTable(schema: string, table: string): Promise<SourceTableDescription | null> {

@@ -73,6 +73,11 @@ const positiveInt = (name: string) => (v: string) => {
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer`);
   return n;
 };
+const nonNegative = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a number of 0 or more`);
+  return n;
+};
 const tableType = (v: string) => {
   const t = v.toLowerCase();
   if (t === 'cow' || t === 'copy_on_write') return 'COPY_ON_WRITE';
@@ -152,7 +157,8 @@ tables
   .action(async (o: Record<string, string | number | boolean | undefined>) => {
     let doc: unknown;
     if (o.file) {
-      if (o.table) throw new UsageError('give either --file or --source/--schema/--table, not both');
+      const flags = Object.keys(o).filter((k) => !['file', 'json'].includes(k));
+      if (flags.length) throw new UsageError(`--file describes the tables itself; it cannot be combined with ${flags.map((f) => `--${f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(', ')}`);
       doc = readDocument(String(o.file));
     } else {
       const def: Record<string, unknown> = {
@@ -267,9 +273,9 @@ sample
   .command('generate')
   .description('produce inserts, updates and deletes in the sample sources')
   .option('--changes <n>', 'how many changes per round', positiveInt('--changes'), 20)
-  .option('--rounds <n>', 'how many rounds (0 = until interrupted)', (v) => Number(v), 1)
-  .option('--every <seconds>', 'pause between rounds', (v) => Number(v), 5)
-  .option('--seed <n>', 'random seed, for a repeatable run', (v) => Number(v))
+  .option('--rounds <n>', 'how many rounds (0 = until interrupted)', nonNegative('--rounds'), 1)
+  .option('--every <seconds>', 'pause between rounds', nonNegative('--every'), 5)
+  .option('--seed <n>', 'random seed, for a repeatable run', nonNegative('--seed'))
   .action(async (o: { changes: number; rounds: number; every: number; seed?: number }) => {
     const c = config();
     const stop = new AbortController();

@@ -23,6 +23,7 @@ export DANAU_VENV="$DANAU_HOME/venv"
 
 ensure_venv() {
   if [[ ! -x "$DANAU_VENV/bin/python" ]]; then
+    python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3 python3-venv
     log "creating Python virtualenv at $DANAU_VENV"
     python3 -m venv "$DANAU_VENV"
     "$DANAU_VENV/bin/pip" install --quiet --upgrade pip

@@ -9,7 +9,9 @@ SERVICES=(postgres mariadb s3 temporal)
 
 up() {
   local started; started=$(date +%s)
-  for part in "${SERVICES[@]}"; do bash "$HERE/$part.sh" start; done
+  command -v curl >/dev/null 2>&1 || apt_install curl ca-certificates
+  # install is cheap when everything is present, and is what makes a fresh machine work.
+  for part in "${SERVICES[@]}"; do bash "$HERE/$part.sh" install && bash "$HERE/$part.sh" start; done
   bash "$HERE/spark.sh" install
   if [[ -f "$DANAU_ROOT/dist/workers/main.js" ]]; then bash "$HERE/worker.sh" start
   else log "no build yet: the worker starts after npm run build and another stack up"; fi

@@ -16,13 +16,15 @@ start() {
     log "starting the Danau worker (log: $DANAU_HOME/logs/worker.log)"
     start_daemon worker "$DANAU_HOME/logs/worker.log" node "$MAIN"
   fi
-  # Ready when the metrics endpoint answers: it comes up once the runtime and workers are created.
-  for _ in $(seq 1 60); do
+  # Ready when this very process has logged that its workers are polling (the metrics port opens
+  # earlier, and could be anyone's).
+  local pid; pid="$(read_pid worker)"
+  for _ in $(seq 1 120); do
     is_running worker || die "the worker exited at start (see $DANAU_HOME/logs/worker.log)"
-    curl -fsS "http://127.0.0.1:$DANAU_METRICS_PORT/metrics" >/dev/null 2>&1 && return 0
+    grep -q "\"pid\":$pid,.*\"msg\":\"workers started\"" "$DANAU_HOME/logs/worker.log" 2>/dev/null && return 0
     sleep 0.5
   done
-  die "the worker did not become ready in 30s (see $DANAU_HOME/logs/worker.log)"
+  die "the worker did not become ready in 60s (see $DANAU_HOME/logs/worker.log)"
 }
 
 stop() { stop_daemon worker; }

@@ -3,36 +3,54 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { describe, it } from 'node:test';
-import { TEST_NAMESPACE } from '../support/stack';
+import { after, before, describe, it } from 'node:test';
+import { createScratchDatabase, TEST_NAMESPACE, type ScratchDatabase } from '../support/stack';
 
 const main = path.join(__dirname, '..', '..', 'workers', 'main.js');
 
+const children = new Set<ReturnType<typeof spawn>>();
+let db: ScratchDatabase | undefined;
+
 function startWorker(env: Record<string, string>, args: string[] = []) {
   const child = spawn(process.execPath, [main, ...args], {
-    env: { ...process.env, TEMPORAL_NAMESPACE: TEST_NAMESPACE, DANAU_METRICS_PORT: '0', ...env },
+    // A scratch control plane: the worker applies migrations at start, and must not touch the demo's.
+    env: { ...process.env, TEMPORAL_NAMESPACE: TEST_NAMESPACE, DANAU_METRICS_PORT: '0', DANAU_CONTROL_DATABASE_URL: db!.url, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  children.add(child);
+  child.on('close', () => children.delete(child));
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  // A worker that does not exit when it should fails the test instead of hanging it.
+  const exited = (within = 30_000) =>
+    Promise.race([closed, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`worker still running after ${within} ms: ${stderr}`)), within).unref())]);
   return { child, exited, output: () => ({ stdout, stderr }) };
 }
 
 describe('worker process', () => {
+  before(async () => {
+    db = await createScratchDatabase('danau_test_worker');
+  });
+  // A worker left polling the test queues would take the next suites' tasks.
+  after(async () => {
+    for (const child of children) child.kill('SIGKILL');
+    await db?.drop();
+  });
+
   it('refuses bad configuration at start-up, naming the field', async () => {
     const w = startWorker({ DANAU_CONTROL_DATABASE_URL: 'nonsense', DANAU_TIMEZONE: 'Nowhere/Land' });
-    assert.equal(await w.exited, 1);
+    assert.equal(await w.exited(), 1);
     assert.match(w.output().stderr, /DANAU_CONTROL_DATABASE_URL: must be a URL/);
     assert.match(w.output().stderr, /DANAU_TIMEZONE: must be an IANA time zone/);
   });
 
   it('refuses an unknown queue name', async () => {
-    const w = startWorker({}, ['--queues', 'control,gpu']);
-    assert.equal(await w.exited, 1);
-    assert.match(w.output().stderr, /--queues: unknown queue gpu/);
+    const w = startWorker({}, ['--queues', 'control,toString']);
+    assert.equal(await w.exited(), 1);
+    assert.match(w.output().stderr, /--queues: unknown queue toString/);
   });
 
   it('starts a worker per queue, logs JSON, and stops cleanly on SIGTERM', async () => {
@@ -44,12 +62,13 @@ describe('worker process', () => {
       await new Promise((r) => setTimeout(r, 200));
     }
     const started = w.output().stdout.split('\n').find((l) => l.includes('"msg":"workers started"'))!;
-    const line = JSON.parse(started) as { taskQueues: string[]; namespace: string };
+    const line = JSON.parse(started) as { taskQueues: string[]; namespace: string; pid: number };
+    assert.equal(line.pid, w.child.pid);
     assert.deepEqual(line.taskQueues.sort(), ['danau-control', 'danau-io', 'danau-spark']);
     assert.equal(line.namespace, TEST_NAMESPACE);
 
     w.child.kill('SIGTERM');
-    assert.equal(await w.exited, 0);
+    assert.equal(await w.exited(), 0);
     assert.match(w.output().stdout, /"msg":"workers stopped"/);
   });
 });

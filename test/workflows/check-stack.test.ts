@@ -23,7 +23,7 @@ describe('checkStack workflow', () => {
   let client: Client;
 
   before(async () => {
-    installTemporalRuntime(createLogger('error'));
+    installTemporalRuntime(createLogger('error'), 'error');
     ({ db, controlPlane } = await createScratchControlPlane());
     const config = testConfig({ DANAU_CONTROL_DATABASE_URL: db.url });
     connection = await NativeConnection.connect({ address: config.temporal.address });
@@ -33,14 +33,15 @@ describe('checkStack workflow', () => {
     client = await connectClient(config);
   });
 
+  // Each step guarded: when set-up failed half-way, tear down what exists and keep its error visible.
   after(async () => {
-    workers.forEach((w) => w.shutdown());
+    workers?.forEach((w) => w.shutdown());
     await running;
-    await adapters.close();
-    await connection.close();
-    await client.connection.close();
-    await controlPlane.close();
-    await db.drop();
+    await adapters?.close();
+    await connection?.close();
+    await client?.connection.close();
+    await controlPlane?.close();
+    await db?.drop();
   });
 
   it('probes every part through its own queue, including a Hudi write and read on local S3', async () => {

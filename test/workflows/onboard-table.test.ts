@@ -24,7 +24,7 @@ describe('onboardTable workflow', () => {
   const suffix = uniqueSuffix();
 
   before(async () => {
-    installTemporalRuntime(createLogger('error'));
+    installTemporalRuntime(createLogger('error'), 'error');
     ({ db, controlPlane } = await createScratchControlPlane());
     await controlPlane.upsertSource({ name: 'clinic', engine: 'mysql', database: 'clinic', connectionEnv: 'DANAU_SOURCE_CLINIC_URL', description: '' }, 'test');
     await controlPlane.upsertSource({ name: 'labs', engine: 'postgres', database: 'labs', connectionEnv: 'DANAU_SOURCE_LABS_URL', description: '' }, 'test');
@@ -37,14 +37,15 @@ describe('onboardTable workflow', () => {
     client = await connectClient(config);
   });
 
+  // Each step guarded: when set-up failed half-way, tear down what exists and keep its error visible.
   after(async () => {
-    worker.shutdown();
+    worker?.shutdown();
     await running;
-    await adapters.close();
-    await connection.close();
-    await client.connection.close();
-    await controlPlane.close();
-    await db.drop();
+    await adapters?.close();
+    await connection?.close();
+    await client?.connection.close();
+    await controlPlane?.close();
+    await db?.drop();
   });
 
   const start = (input: OnboardTableInput, label = '') =>
@@ -136,6 +137,12 @@ describe('onboardTable workflow', () => {
     );
     assert.equal(failure.type, ErrorType.InvalidTableDefinition);
     assert.match(failure.message, /table clinic\.clinic\.patients: hudiTableType: must be COPY_ON_WRITE or MERGE_ON_READ/);
+  });
+
+  it('refuses a MySQL schema other than the source database', async () => {
+    const failure = await failureOf({ source: 'clinic', schema: 'mysql', table: 'user', precombineField: 'c', partitionField: 'd' }, '-otherdb');
+    assert.equal(failure.type, ErrorType.InvalidTableDefinition);
+    assert.match(failure.message, /table clinic\.mysql\.user: schema: source clinic reads MySQL database clinic; schema must be clinic/);
   });
 
   it('names an unknown source, a missing table, and a source without its connection variable', async () => {
