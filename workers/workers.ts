@@ -4,16 +4,19 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { createControlPlaneActivities } from '../activities/control-plane';
+import { createIngestionActivities } from '../activities/ingestion';
 import { createPlatformProbeActivities } from '../activities/platform';
 import type { DanauConfig } from '../lib/config';
 import { TaskQueue, type TaskQueueName } from '../lib/common/temporal';
 import { ControlPlane } from '../lib/control-plane/store';
 import { createS3Client } from '../lib/s3';
 import { SourceConnections } from '../lib/sources';
+import { CaptureConnections } from '../lib/capture/postgres';
 
 export interface Adapters {
   controlPlane: ControlPlane;
   sources: SourceConnections;
+  captures: CaptureConnections;
   s3: ReturnType<typeof createS3Client>;
   close(): Promise<void>;
 }
@@ -22,12 +25,15 @@ export function createAdapters(config: DanauConfig): Adapters {
   const controlPlane = ControlPlane.connect(config.controlDatabaseUrl);
   const sources = new SourceConnections(config.environment);
   const s3 = createS3Client(config);
+  const captures = new CaptureConnections();
   return {
     controlPlane,
     sources,
+    captures,
     s3,
     async close() {
       s3.destroy();
+      await captures.closeAll();
       await sources.closeAll();
       await controlPlane.close();
     },
@@ -46,6 +52,7 @@ const prebuiltBundle = path.join(__dirname, '..', 'workflow-bundle.js');
 export async function createWorkers({ config, connection, adapters, queues }: WorkerSetOptions): Promise<Worker[]> {
   const probes = createPlatformProbeActivities({ config, controlPlane: adapters.controlPlane, s3: adapters.s3 });
   const control = createControlPlaneActivities({ controlPlane: adapters.controlPlane, sources: adapters.sources });
+  const ingestion = createIngestionActivities({ config, controlPlane: adapters.controlPlane, s3: adapters.s3, captures: adapters.captures });
 
   // Production uses the bundle built by `npm run bundle`; development bundles on start.
   const workflowSource: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = existsSync(prebuiltBundle)
@@ -58,7 +65,7 @@ export async function createWorkers({ config, connection, adapters, queues }: Wo
       activities: { ...control, probeControlPlane: probes.probeControlPlane },
       maxConcurrentActivityTaskExecutions: 20,
     },
-    io: { activities: { probeObjectStore: probes.probeObjectStore }, maxConcurrentActivityTaskExecutions: 4 },
+    io: { activities: { probeObjectStore: probes.probeObjectStore, ...ingestion }, maxConcurrentActivityTaskExecutions: 4 },
     // Spark jobs each take the machine's cores: one at a time per worker.
     spark: { activities: { runSparkSmoke: probes.runSparkSmoke }, maxConcurrentActivityTaskExecutions: 1 },
   };

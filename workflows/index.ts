@@ -1,3 +1,4 @@
 // Every workflow Danau runs. The worker bundles this file; clients start workflows by these names.
 export { onboardTable } from './onboardTable';
 export { checkStack } from './checkStack';
+export { captureSource } from './captureSource';

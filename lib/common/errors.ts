@@ -8,6 +8,10 @@ export const ErrorType = {
   SourceMisconfigured: 'SourceMisconfigured',
   /** The source database has no such table. */
   SourceTableNotFound: 'SourceTableNotFound',
+  /** The saved source position can no longer be read (slot dropped, binlog purged): re-snapshot. */
+  SourcePositionLost: 'SourcePositionLost',
+  /** A source value or event Danau cannot write faithfully; the message names table and column. */
+  BadSourceData: 'BadSourceData',
   /** A bucket does not behave as the platform needs (e.g. it drops the STANDARD_IA class). */
   ObjectStoreMisconfigured: 'ObjectStoreMisconfigured',
 } as const;

@@ -28,4 +28,5 @@ export function tableKey(t: { source: string; schema: string; table: string }): 
 export const WorkflowId = {
   onboardTable: (t: { source: string; schema: string; table: string }) => `onboard-table/${tableKey(t)}`,
   checkStack: (runLabel: string) => `check-stack/${runLabel}`,
+  captureSource: (source: string) => `capture/${source}`,
 };

@@ -27,6 +27,13 @@ export interface TableRecord {
 
 export type RecordOutcome = 'created' | 'updated' | 'unchanged';
 
+export interface Checkpoint {
+  pipeline: string;
+  subject: string;
+  position: string;
+  details: Record<string, unknown>;
+}
+
 interface TableRow {
   table_id: string;
   source_name: string;
@@ -210,6 +217,27 @@ export class ControlPlane {
         after: { ...def, primaryKey, columns },
       });
       return { table, outcome };
+    });
+  }
+
+  async getCheckpoint(pipeline: string, subject: string): Promise<Checkpoint | null> {
+    const { rows } = await this.pool.query<{ position: string; details: Record<string, unknown> }>(
+      'SELECT position, details FROM checkpoints WHERE pipeline = $1 AND subject = $2',
+      [pipeline, subject],
+    );
+    return rows[0] ? { pipeline, subject, position: rows[0].position, details: rows[0].details } : null;
+  }
+
+  /** Saves several checkpoints at once: a window's table positions and its source position move together. */
+  async saveCheckpoints(entries: Checkpoint[]): Promise<void> {
+    await this.inTransaction(async (c) => {
+      for (const e of entries) {
+        await c.query(
+          `INSERT INTO checkpoints (pipeline, subject, position, details) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (pipeline, subject) DO UPDATE SET position = EXCLUDED.position, details = EXCLUDED.details, updated_at = now()`,
+          [e.pipeline, e.subject, e.position, JSON.stringify(e.details)],
+        );
+      }
     });
   }
 

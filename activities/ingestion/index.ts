@@ -1,0 +1,172 @@
+// Ingestion activities: capturing a source database's changes into the raw zone in DMS's format.
+import { Context, log } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ErrorType } from '../../lib/common/errors';
+import { tableKey } from '../../lib/common/temporal';
+import { CaptureError, lsnKey, type CaptureConnections, type CapturedTable } from '../../lib/capture/postgres';
+import { parseLsn } from '../../lib/capture/pgoutput';
+import { buildWindowFiles, changeSeq, type TableTarget } from '../../lib/capture/window';
+import type { DanauConfig } from '../../lib/config';
+import type { Checkpoint, ControlPlane } from '../../lib/control-plane/store';
+import { encodeDmsParquet, formatCommitTimestamp, RawValueError, type RawChange } from '../../lib/raw-zone/dms-file';
+import { loadObjectKey } from '../../lib/raw-zone/keys';
+import type { CaptureActivities, CaptureWindowResult } from '../../workflows/captureSource';
+
+export interface IngestionDeps {
+  config: DanauConfig;
+  controlPlane: ControlPlane;
+  s3: S3Client;
+  captures: CaptureConnections;
+}
+
+/** Checkpoint names: one per source (its position), one per table (its last change in the raw zone). */
+export const CaptureCheckpoint = {
+  source: (source: string) => ({ pipeline: 'capture', subject: source }),
+  table: (key: string) => ({ pipeline: 'capture-table', subject: key }),
+};
+
+// Full-load files hold this many rows each: small enough to encode in memory, large enough to be few.
+const LOAD_ROWS_PER_FILE = 20_000;
+
+export function createIngestionActivities({ config, controlPlane, s3, captures }: IngestionDeps): CaptureActivities {
+  async function put(key: string, body: Uint8Array): Promise<void> {
+    await s3.send(new PutObjectCommand({ Bucket: config.buckets.raw, Key: key, Body: body, ContentType: 'application/vnd.apache.parquet' }));
+  }
+
+  function badInput(message: string): never {
+    throw ApplicationFailure.create({ message, type: ErrorType.InvalidTableDefinition, nonRetryable: true });
+  }
+
+  return {
+    async captureWindow({ source: sourceName, maxChanges }): Promise<CaptureWindowResult> {
+      const ctx = Context.current();
+      const source = await controlPlane.getSource(sourceName);
+      if (!source) throw ApplicationFailure.create({ message: `source: no source named ${sourceName} is registered`, type: ErrorType.UnknownSource, nonRetryable: true });
+      if (source.engine !== 'postgres') {
+        throw ApplicationFailure.create({
+          message: `source ${sourceName}: local capture from ${source.engine} is not built yet (PostgreSQL only so far)`,
+          type: ErrorType.SourceMisconfigured,
+          nonRetryable: true,
+        });
+      }
+      const url = config.environment[source.connectionEnv];
+      if (!url) throw ApplicationFailure.create({ message: `source ${sourceName}: environment variable ${source.connectionEnv} is not set`, type: ErrorType.SourceMisconfigured, nonRetryable: true });
+      const capture = captures.get(sourceName, url);
+
+      const tables: CapturedTable[] = (await controlPlane.listTables())
+        .filter((t) => t.sourceName === sourceName && t.enabled)
+        .map((t) => ({ key: tableKey({ source: t.sourceName, schema: t.schemaName, table: t.tableName }), schema: t.schemaName, table: t.tableName, primaryKey: t.primaryKey, columns: t.columns }));
+      if (tables.length === 0) badInput(`source ${sourceName}: no enabled table is onboarded (danau tables add)`);
+
+      const sourceCheckpoint = await controlPlane.getCheckpoint(CaptureCheckpoint.source(sourceName).pipeline, sourceName);
+      const slotPosition = await capture.slotPosition();
+      if (slotPosition === null && sourceCheckpoint) {
+        throw ApplicationFailure.create({
+          message: `source ${sourceName}: replication slot ${capture.slot} is gone, so changes after ${sourceCheckpoint.position} cannot be read; re-snapshot the source's tables`,
+          type: ErrorType.SourcePositionLost,
+          nonRetryable: true,
+        });
+      }
+
+      // Tables never loaded get their full load first, consistent with where their CDC starts.
+      await capture.publish(tables);
+      const tableCheckpoints = new Map<string, Checkpoint>();
+      for (const t of tables) {
+        const cp = await controlPlane.getCheckpoint('capture-table', t.key);
+        if (cp) tableCheckpoints.set(t.key, cp);
+      }
+      const toLoad = tables.filter((t) => !tableCheckpoints.has(t.key));
+      const loaded: CaptureWindowResult['loaded'] = [];
+      if (toLoad.length > 0 || slotPosition === null) {
+        const created = slotPosition === null;
+        await capture.withExportedSnapshot(!created, async (snapshot, consistentPoint) => {
+          // Load rows sort just before the first change the slot decodes.
+          const loadPosition = lsnKey(parseLsn(consistentPoint) - 1n);
+          const loadedAt = formatCommitTimestamp(new Date().toISOString());
+          const saved: Checkpoint[] = [];
+          for (const t of toLoad) {
+            let files = 0;
+            let previous = '';
+            const rows = await capture.readTable(snapshot, t, LOAD_ROWS_PER_FILE, async (batch) => {
+              const changes: RawChange[] = batch.map((values, i) => ({ op: 'I', commitTimestamp: loadedAt, changeSeq: changeSeq(loadPosition, files * LOAD_ROWS_PER_FILE + i), values }));
+              files++;
+              await put(loadObjectKey(t.schema, t.table, files), await encodeDms(t.key, { table: t.key, columns: t.columns, changes, previousChangeSeq: previous }));
+              previous = changes[changes.length - 1]!.changeSeq;
+              ctx.heartbeat({ loading: t.key, files });
+            });
+            loaded.push({ table: t.key, rows, files });
+            saved.push({ ...CaptureCheckpoint.table(t.key), position: previous, details: { skipThrough: `${loadPosition}FFFFFFFF`, loadedAt } });
+          }
+          if (created) saved.push({ ...CaptureCheckpoint.source(sourceName), position: consistentPoint, details: {} });
+          await controlPlane.saveCheckpoints(saved);
+          for (const s of saved) if (s.pipeline === 'capture-table') tableCheckpoints.set(s.subject, s);
+        });
+        log.info('full load done', { source: sourceName, loaded });
+      }
+
+      // The window: redo exactly the pending one if a run died mid-way, else take what is new.
+      const current = await controlPlane.getCheckpoint('capture', sourceName);
+      const pendingEndLsn = typeof current?.details.pendingEndLsn === 'string' ? current.details.pendingEndLsn : null;
+      let window;
+      try {
+        window = await capture.peek(tables, pendingEndLsn, maxChanges);
+      } catch (err) {
+        if (err instanceof CaptureError) throw ApplicationFailure.create({ message: err.message, type: ErrorType.BadSourceData, nonRetryable: true });
+        throw err;
+      }
+      ctx.heartbeat({ peeked: window.transactions.length });
+      if (!window.endLsn) {
+        return { source: sourceName, position: current?.position ?? '', transactions: 0, changes: 0, files: [], loaded, lagSeconds: null };
+      }
+      if (!pendingEndLsn) {
+        await controlPlane.saveCheckpoints([{ ...CaptureCheckpoint.source(sourceName), position: current?.position ?? '', details: { pendingEndLsn: window.endLsn } }]);
+      }
+
+      const targets = new Map<string, TableTarget>(
+        tables.map((t) => {
+          const cp = tableCheckpoints.get(t.key);
+          const last = cp?.position ?? '';
+          const skip = typeof cp?.details.skipThrough === 'string' && cp.details.skipThrough > last ? cp.details.skipThrough : last;
+          return [t.key, { schema: t.schema, table: t.table, lastChangeSeq: last, skipThrough: skip }];
+        }),
+      );
+      const files = buildWindowFiles(window.transactions, targets);
+      for (const f of files) {
+        await put(f.key, await encodeDms(f.table, f.file));
+        ctx.heartbeat({ written: f.key });
+      }
+      // Files are in S3: now, and only now, the positions move.
+      await controlPlane.saveCheckpoints([
+        ...files.map((f) => ({ ...CaptureCheckpoint.table(f.table), position: f.lastChangeSeq, details: tableCheckpoints.get(f.table)?.details ?? {} })),
+        { ...CaptureCheckpoint.source(sourceName), position: window.endLsn, details: {} },
+      ]);
+      await capture.advance(window.endLsn);
+
+      const newest = window.transactions[window.transactions.length - 1]?.commitTimestamp;
+      const lagSeconds = newest ? Math.max(0, Math.round((Date.now() - Date.parse(`${newest.replace(' ', 'T')}Z`)) / 1000)) : null;
+      const changes = files.reduce((n, f) => n + f.file.changes.length, 0);
+      log.info('captured window', { source: sourceName, position: window.endLsn, files: files.length, changes });
+      return {
+        source: sourceName,
+        position: window.endLsn,
+        transactions: window.transactions.length,
+        changes,
+        files: files.map((f) => ({ table: f.table, key: f.key, changes: f.file.changes.length })),
+        loaded,
+        lagSeconds,
+      };
+    },
+  };
+
+  async function encodeDms(table: string, file: Parameters<typeof encodeDmsParquet>[0]): Promise<Uint8Array> {
+    try {
+      return await encodeDmsParquet(file);
+    } catch (err) {
+      if (err instanceof RawValueError || err instanceof CaptureError) {
+        throw ApplicationFailure.create({ message: err.message, type: ErrorType.BadSourceData, nonRetryable: true });
+      }
+      throw err;
+    }
+  }
+}

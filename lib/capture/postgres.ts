@@ -1,0 +1,294 @@
+// Local capture from PostgreSQL, the stand-in for a DMS task: a publication of the captured tables,
+// a logical replication slot per source with the pgoutput plugin, and windows read with
+// pg_logical_slot_peek_binary_changes. Peeking does not consume: the slot is advanced only after a
+// window's files are in S3, so a worker killed at any point loses nothing.
+import pg from 'pg';
+import { quoteIdent, quoteQualified } from '../sql/identifiers';
+import type { SourceValue } from '../raw-zone/dms-file';
+import type { LakeColumn } from '../tables/definition';
+import { decodePgoutput, parseLsn, pgTimeToUnixMicros, type Relation, type TupleValue } from './pgoutput';
+import type { CapturedChange, CapturedTransaction } from './window';
+
+export interface CapturedTable {
+  key: string;
+  schema: string;
+  table: string;
+  primaryKey: string[];
+  /** Lake types recorded at onboarding, by column name. */
+  columns: LakeColumn[];
+}
+
+export interface PeekedWindow {
+  transactions: CapturedTransaction[];
+  /** The end LSN of the last transaction: where the next window starts. */
+  endLsn: string | null;
+}
+
+/** Every value in PostgreSQL's text form: no parsing into JS numbers or Dates. */
+const TEXT_TYPES = { getTypeParser: () => (value: string) => value };
+
+/** Fixed-width hex: LSNs compare as text in change sequences and object keys. */
+export function lsnKey(lsn: string | bigint): string {
+  const v = typeof lsn === 'bigint' ? lsn : parseLsn(lsn);
+  return v.toString(16).toUpperCase().padStart(16, '0');
+}
+
+/** Commit time as DMS writes it: UTC, microseconds. */
+export function commitTimestampOf(pgMicros: bigint): string {
+  const unix = pgTimeToUnixMicros(pgMicros);
+  const fraction = unix % 1_000_000n;
+  const iso = new Date(Number((unix - fraction) / 1000n)).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}.${fraction.toString().padStart(6, '0')}`;
+}
+
+// Lake types of columns the control plane does not know yet (added at the source after onboarding):
+// enough for the files to carry them, so schema-drift checks can see and name them.
+const OID_LAKE_TYPES: Record<number, string> = {
+  16: 'boolean',
+  17: 'binary',
+  20: 'bigint',
+  21: 'int',
+  23: 'int',
+  700: 'float',
+  701: 'double',
+  1082: 'date',
+  1114: 'timestamp',
+  1184: 'timestamp',
+};
+
+function lakeTypeOfOid(oid: number, typmod: number): string {
+  if (oid === 1700 && typmod >= 4) {
+    const t = typmod - 4;
+    return `decimal(${(t >> 16) & 0xffff},${t & 0xffff})`;
+  }
+  return OID_LAKE_TYPES[oid] ?? 'string';
+}
+
+export class CaptureError extends Error {
+  constructor(message: string, readonly kind: 'lost-position' | 'bad-data') {
+    super(message);
+    this.name = 'CaptureError';
+  }
+}
+
+export class PostgresCapture {
+  readonly slot: string;
+  readonly publication: string;
+  private readonly pool: pg.Pool;
+
+  constructor(private readonly connectionString: string, private readonly sourceName: string) {
+    this.slot = `danau_${sourceName}`;
+    this.publication = `danau_${sourceName}`;
+    this.pool = new pg.Pool({ connectionString, max: 2, connectionTimeoutMillis: 10_000 });
+    this.pool.on('error', () => undefined);
+    // Output functions run in our session: fix how they print times, dates and floats.
+    this.pool.on('connect', (client) => {
+      client.query("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET extra_float_digits = 3").catch(() => undefined);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  /** The slot's confirmed position, or null when there is no slot. */
+  async slotPosition(): Promise<string | null> {
+    const { rows } = await this.pool.query<{ lsn: string | null }>(
+      'SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1',
+      [this.slot],
+    );
+    return rows.length ? (rows[0]!.lsn ?? '0/0') : null;
+  }
+
+  /** Adds tables to the source's publication (creating it first); returns the ones it added. */
+  async publish(tables: CapturedTable[]): Promise<CapturedTable[]> {
+    const { rows: pubs } = await this.pool.query('SELECT 1 FROM pg_publication WHERE pubname = $1', [this.publication]);
+    const { rows } = await this.pool.query<{ schemaname: string; tablename: string }>(
+      'SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = $1',
+      [this.publication],
+    );
+    const published = new Set(rows.map((r) => `${r.schemaname}.${r.tablename}`));
+    const missing = tables.filter((t) => !published.has(`${t.schema}.${t.table}`));
+    if (missing.length === 0) return [];
+    const list = missing.map((t) => quoteQualified(t.schema, t.table)).join(', ');
+    await this.pool.query(
+      pubs.length ? `ALTER PUBLICATION ${quoteIdent(this.publication)} ADD TABLE ${list}` : `CREATE PUBLICATION ${quoteIdent(this.publication)} FOR TABLE ${list}`,
+    );
+    return missing;
+  }
+
+  /**
+   * Creates a slot (the source's own, or a temporary one) and runs `work` inside the snapshot the
+   * slot exported: the snapshot holds exactly the transactions that committed before the slot's
+   * consistent point, and the slot decodes exactly those after it. That is the seam between a
+   * table's full load and its CDC, with no change lost or doubled.
+   */
+  async withExportedSnapshot<T>(temporary: boolean, work: (snapshot: pg.PoolClient, consistentPoint: string) => Promise<T>): Promise<T> {
+    const replication = new pg.Client({ connectionString: this.connectionString, replication: 'database' } as pg.ClientConfig);
+    await replication.connect();
+    try {
+      const name = temporary ? `${this.slot}_load_${process.pid}_${Date.now()}` : this.slot;
+      const { rows } = await replication.query<{ consistent_point: string; snapshot_name: string }>(
+        `CREATE_REPLICATION_SLOT ${quoteIdent(name)} ${temporary ? 'TEMPORARY ' : ''}LOGICAL pgoutput EXPORT_SNAPSHOT`,
+      );
+      const { consistent_point: consistentPoint, snapshot_name: snapshotName } = rows[0]!;
+      const client = await this.pool.connect();
+      try {
+        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        await client.query(`SET TRANSACTION SNAPSHOT '${snapshotName.replace(/'/g, "''")}'`);
+        const result = await work(client, consistentPoint);
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    } finally {
+      await replication.end();
+    }
+  }
+
+  /** Reads a table in batches inside a snapshot transaction, every value as text. */
+  async readTable(
+    snapshot: pg.PoolClient,
+    table: CapturedTable,
+    batchRows: number,
+    onBatch: (rows: Record<string, SourceValue>[]) => Promise<void>,
+  ): Promise<number> {
+    const cursor = quoteIdent(`danau_load_${table.table}`.slice(0, 60));
+    const cols = table.columns.map((c) => quoteIdent(c.name)).join(', ');
+    const keyOrder = table.primaryKey.map((c) => quoteIdent(c)).join(', ');
+    await snapshot.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR SELECT ${cols} FROM ${quoteQualified(table.schema, table.table)} ORDER BY ${keyOrder}`);
+    let total = 0;
+    for (;;) {
+      const { rows } = await snapshot.query<Record<string, string | null>>({ text: `FETCH ${batchRows} FROM ${cursor}`, types: TEXT_TYPES });
+      if (rows.length === 0) break;
+      await onBatch(rows.map((r) => this.toSourceValues(table.columns, r)));
+      total += rows.length;
+    }
+    await snapshot.query(`CLOSE ${cursor}`);
+    return total;
+  }
+
+  /**
+   * Reads the committed transactions after the slot's position without consuming them: up to
+   * `uptoLsn` exactly (a window being redone), or up to about `maxChanges` changes.
+   */
+  async peek(tables: CapturedTable[], uptoLsn: string | null, maxChanges: number): Promise<PeekedWindow> {
+    const byName = new Map(tables.map((t) => [`${t.schema}.${t.table}`, t]));
+    const { rows } = await this.pool.query<{ lsn: string; data: Buffer }>(
+      `SELECT lsn::text AS lsn, data FROM pg_logical_slot_peek_binary_changes($1, $2::pg_lsn, $3,
+         'proto_version', '1', 'publication_names', $4)`,
+      [this.slot, uptoLsn, uptoLsn ? null : maxChanges, this.publication],
+    );
+    const relations = new Map<number, { relation: Relation; table: CapturedTable | undefined; columns: LakeColumn[] }>();
+    const transactions: CapturedTransaction[] = [];
+    let current: CapturedChange[] | null = null;
+    let endLsn: string | null = null;
+    for (const row of rows) {
+      const m = decodePgoutput(row.data);
+      switch (m.tag) {
+        case 'begin':
+          current = [];
+          break;
+        case 'relation': {
+          const table = byName.get(`${m.relation.schema}.${m.relation.table}`);
+          const known = new Map((table?.columns ?? []).map((c) => [c.name, c]));
+          const columns = m.relation.columns.map(
+            (c): LakeColumn => known.get(c.name) ?? { name: c.name, sourceType: `oid ${c.typeOid}`, lakeType: lakeTypeOfOid(c.typeOid, c.typeModifier), nullable: true },
+          );
+          relations.set(m.relation.relationId, { relation: m.relation, table, columns });
+          break;
+        }
+        case 'insert':
+        case 'update':
+        case 'delete': {
+          const rel = relations.get(m.relationId);
+          if (!rel) throw new CaptureError(`source ${this.sourceName}: change for unknown relation ${m.relationId} before its relation message`, 'bad-data');
+          if (!rel.table || !current) break;
+          const tuple = m.tag === 'delete' ? m.oldTuple : m.newTuple;
+          const old = m.tag === 'update' && !m.oldIsKeyOnly ? m.oldTuple : null;
+          current.push({
+            table: rel.table.key,
+            op: m.tag === 'insert' ? 'I' : m.tag === 'update' ? 'U' : 'D',
+            columns: rel.columns,
+            values: this.tupleValues(rel.table.key, rel.columns, tuple, old),
+          });
+          break;
+        }
+        case 'truncate':
+          throw new CaptureError(
+            `source ${this.sourceName}: a table was truncated at the source; DMS does not carry TRUNCATE either: re-snapshot the affected tables`,
+            'bad-data',
+          );
+        case 'commit':
+          if (current) {
+            transactions.push({ commitTimestamp: commitTimestampOf(m.commitTime), position: lsnKey(m.commitLsn), changes: current });
+          }
+          current = null;
+          endLsn = m.endLsn;
+          break;
+        default:
+          break;
+      }
+    }
+    return { transactions, endLsn };
+  }
+
+  /** Moves the slot past what is safely in S3; PostgreSQL may then recycle that WAL. */
+  async advance(lsn: string): Promise<void> {
+    await this.pool.query('SELECT pg_replication_slot_advance($1, $2::pg_lsn)', [this.slot, lsn]);
+  }
+
+  async dropSlot(): Promise<void> {
+    await this.pool.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1', [this.slot]);
+  }
+
+  private tupleValues(table: string, columns: LakeColumn[], tuple: TupleValue[], old: TupleValue[] | null): Record<string, SourceValue> {
+    const out: Record<string, string | null> = {};
+    columns.forEach((c, i) => {
+      let v = tuple[i] ?? null;
+      if (v !== null && typeof v === 'object') {
+        const before = old?.[i];
+        if (typeof before === 'string' || before === null) v = before ?? null;
+        else {
+          throw new CaptureError(
+            `table ${table}: column ${c.name}: an update left this large (TOASTed) value unchanged and the source did not send it; run ALTER TABLE … REPLICA IDENTITY FULL on the source table`,
+            'bad-data',
+          );
+        }
+      }
+      out[c.name] = v;
+    });
+    return this.toSourceValues(columns, out);
+  }
+
+  /** bytea arrives as \x-hex text; everything else stays text for the writer to type. */
+  private toSourceValues(columns: LakeColumn[], row: Record<string, string | null>): Record<string, SourceValue> {
+    const out: Record<string, SourceValue> = {};
+    for (const c of columns) {
+      const v = row[c.name] ?? null;
+      out[c.name] = v !== null && c.lakeType === 'binary' && v.startsWith('\\x') ? Buffer.from(v.slice(2), 'hex') : v;
+    }
+    return out;
+  }
+}
+
+/** One capture connection per source for the life of a worker. */
+export class CaptureConnections {
+  private readonly open = new Map<string, PostgresCapture>();
+
+  get(sourceName: string, connectionString: string): PostgresCapture {
+    const key = `${sourceName}|${connectionString}`;
+    let capture = this.open.get(key);
+    if (!capture) this.open.set(key, (capture = new PostgresCapture(connectionString, sourceName)));
+    return capture;
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.open.values()].map((c) => c.close()));
+    this.open.clear();
+  }
+}
