@@ -11,7 +11,7 @@ import { TaskQueue, type TaskQueueName } from '../lib/common/temporal';
 import { ControlPlane } from '../lib/control-plane/store';
 import { createS3Client } from '../lib/s3';
 import { SourceConnections } from '../lib/sources';
-import { CaptureConnections } from '../lib/capture/postgres';
+import { CaptureConnections } from '../lib/capture';
 
 export interface Adapters {
   controlPlane: ControlPlane;

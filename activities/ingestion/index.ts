@@ -4,8 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ErrorType } from '../../lib/common/errors';
 import { tableKey } from '../../lib/common/temporal';
-import { CaptureError, lsnKey, type CaptureConnections, type CapturedTable } from '../../lib/capture/postgres';
-import { parseLsn } from '../../lib/capture/pgoutput';
+import { CaptureError, type CaptureConnections, type CapturedTable } from '../../lib/capture';
 import { buildWindowFiles, changeSeq, type TableTarget } from '../../lib/capture/window';
 import type { DanauConfig } from '../../lib/config';
 import type { Checkpoint, ControlPlane } from '../../lib/control-plane/store';
@@ -43,129 +42,118 @@ export function createIngestionActivities({ config, controlPlane, s3, captures }
       const ctx = Context.current();
       const source = await controlPlane.getSource(sourceName);
       if (!source) throw ApplicationFailure.create({ message: `source: no source named ${sourceName} is registered`, type: ErrorType.UnknownSource, nonRetryable: true });
-      if (source.engine !== 'postgres') {
-        throw ApplicationFailure.create({
-          message: `source ${sourceName}: local capture from ${source.engine} is not built yet (PostgreSQL only so far)`,
-          type: ErrorType.SourceMisconfigured,
-          nonRetryable: true,
-        });
-      }
       const url = config.environment[source.connectionEnv];
       if (!url) throw ApplicationFailure.create({ message: `source ${sourceName}: environment variable ${source.connectionEnv} is not set`, type: ErrorType.SourceMisconfigured, nonRetryable: true });
-      const capture = captures.get(sourceName, url);
+      const capture = captures.get(source, url);
 
       const tables: CapturedTable[] = (await controlPlane.listTables())
         .filter((t) => t.sourceName === sourceName && t.enabled)
         .map((t) => ({ key: tableKey({ source: t.sourceName, schema: t.schemaName, table: t.tableName }), schema: t.schemaName, table: t.tableName, primaryKey: t.primaryKey, columns: t.columns }));
       if (tables.length === 0) badInput(`source ${sourceName}: no enabled table is onboarded (danau tables add)`);
 
-      const sourceCheckpoint = await controlPlane.getCheckpoint(CaptureCheckpoint.source(sourceName).pipeline, sourceName);
-      const slotPosition = await capture.slotPosition();
-      if (slotPosition === null && sourceCheckpoint) {
-        throw ApplicationFailure.create({
-          message: `source ${sourceName}: replication slot ${capture.slot} is gone, so changes after ${sourceCheckpoint.position} cannot be read; re-snapshot the source's tables`,
-          type: ErrorType.SourcePositionLost,
-          nonRetryable: true,
-        });
-      }
+      return withCaptureErrors(async () => {
+        await capture.prepare(tables);
+        const saved = await controlPlane.getCheckpoint('capture', sourceName);
+        const state = await capture.streamState(saved?.position || null);
+        if (state === 'lost') {
+          throw ApplicationFailure.create({
+            message: `source ${sourceName}: the saved position ${saved?.position} can no longer be read (replication slot dropped or binlog purged); re-snapshot the source's tables`,
+            type: ErrorType.SourcePositionLost,
+            nonRetryable: true,
+          });
+        }
 
-      // Tables never loaded get their full load first, consistent with where their CDC starts.
-      await capture.publish(tables);
-      const tableCheckpoints = new Map<string, Checkpoint>();
-      for (const t of tables) {
-        const cp = await controlPlane.getCheckpoint('capture-table', t.key);
-        if (cp) tableCheckpoints.set(t.key, cp);
-      }
-      const toLoad = tables.filter((t) => !tableCheckpoints.has(t.key));
-      const loaded: CaptureWindowResult['loaded'] = [];
-      if (toLoad.length > 0 || slotPosition === null) {
-        const created = slotPosition === null;
-        await capture.withExportedSnapshot(!created, async (snapshot, consistentPoint) => {
-          // Load rows sort just before the first change the slot decodes.
-          const loadPosition = lsnKey(parseLsn(consistentPoint) - 1n);
-          const loadedAt = formatCommitTimestamp(new Date().toISOString());
-          const saved: Checkpoint[] = [];
-          for (const t of toLoad) {
-            let files = 0;
-            let previous = '';
-            const rows = await capture.readTable(snapshot, t, LOAD_ROWS_PER_FILE, async (batch) => {
-              const changes: RawChange[] = batch.map((values, i) => ({ op: 'I', commitTimestamp: loadedAt, changeSeq: changeSeq(loadPosition, files * LOAD_ROWS_PER_FILE + i), values }));
-              files++;
-              await put(loadObjectKey(t.schema, t.table, files), await encodeDms(t.key, { table: t.key, columns: t.columns, changes, previousChangeSeq: previous }));
-              previous = changes[changes.length - 1]!.changeSeq;
-              ctx.heartbeat({ loading: t.key, files });
-            });
-            loaded.push({ table: t.key, rows, files });
-            saved.push({ ...CaptureCheckpoint.table(t.key), position: previous, details: { skipThrough: `${loadPosition}FFFFFFFF`, loadedAt } });
-          }
-          if (created) saved.push({ ...CaptureCheckpoint.source(sourceName), position: consistentPoint, details: {} });
-          await controlPlane.saveCheckpoints(saved);
-          for (const s of saved) if (s.pipeline === 'capture-table') tableCheckpoints.set(s.subject, s);
-        });
-        log.info('full load done', { source: sourceName, loaded });
-      }
+        // Tables never loaded get their full load first, consistent with where their CDC starts.
+        const tableCheckpoints = new Map<string, Checkpoint>();
+        for (const t of tables) {
+          const cp = await controlPlane.getCheckpoint('capture-table', t.key);
+          if (cp) tableCheckpoints.set(t.key, cp);
+        }
+        const toLoad = tables.filter((t) => !tableCheckpoints.has(t.key));
+        const loaded: CaptureWindowResult['loaded'] = [];
+        if (toLoad.length > 0 || state === 'new') {
+          await capture.withSnapshot(state === 'new', async (reader, point) => {
+            const loadedAt = formatCommitTimestamp(new Date().toISOString());
+            const checkpoints: Checkpoint[] = [];
+            for (const t of toLoad) {
+              let files = 0;
+              let previous = '';
+              const rows = await reader.readTable(t, LOAD_ROWS_PER_FILE, async (batch) => {
+                const changes: RawChange[] = batch.map((values, i) => ({ op: 'I', commitTimestamp: loadedAt, changeSeq: changeSeq(point.seqPrefix, files * LOAD_ROWS_PER_FILE + i), values }));
+                files++;
+                await put(loadObjectKey(t.schema, t.table, files), await encodeDmsParquet({ table: t.key, columns: t.columns, changes, previousChangeSeq: previous }));
+                previous = changes[changes.length - 1]!.changeSeq;
+                ctx.heartbeat({ loading: t.key, files });
+              });
+              loaded.push({ table: t.key, rows, files });
+              // CDC changes at or before the snapshot are already in the load.
+              checkpoints.push({ ...CaptureCheckpoint.table(t.key), position: previous, details: { skipThrough: `${point.seqPrefix}FFFFFFFF`, loadedAt } });
+            }
+            if (state === 'new') checkpoints.push({ ...CaptureCheckpoint.source(sourceName), position: point.resumePosition, details: {} });
+            await controlPlane.saveCheckpoints(checkpoints);
+            for (const c of checkpoints) if (c.pipeline === 'capture-table') tableCheckpoints.set(c.subject, c);
+          });
+          log.info('full load done', { source: sourceName, loaded });
+        }
 
-      // The window: redo exactly the pending one if a run died mid-way, else take what is new.
-      const current = await controlPlane.getCheckpoint('capture', sourceName);
-      const pendingEndLsn = typeof current?.details.pendingEndLsn === 'string' ? current.details.pendingEndLsn : null;
-      let window;
-      try {
-        window = await capture.peek(tables, pendingEndLsn, maxChanges);
-      } catch (err) {
-        if (err instanceof CaptureError) throw ApplicationFailure.create({ message: err.message, type: ErrorType.BadSourceData, nonRetryable: true });
-        throw err;
-      }
-      ctx.heartbeat({ peeked: window.transactions.length });
-      if (!window.endLsn) {
-        return { source: sourceName, position: current?.position ?? '', transactions: 0, changes: 0, files: [], loaded, lagSeconds: null };
-      }
-      if (!pendingEndLsn) {
-        await controlPlane.saveCheckpoints([{ ...CaptureCheckpoint.source(sourceName), position: current?.position ?? '', details: { pendingEndLsn: window.endLsn } }]);
-      }
+        // The window: redo exactly the pending one if a run died mid-way, else take what is new.
+        const current = (await controlPlane.getCheckpoint('capture', sourceName))!;
+        const pendingEnd = typeof current.details.pendingEnd === 'string' ? current.details.pendingEnd : null;
+        const window = await capture.read(tables, current.position, pendingEnd, maxChanges);
+        ctx.heartbeat({ transactions: window.transactions.length });
+        if (!window.endPosition) {
+          return { source: sourceName, position: current.position, transactions: 0, changes: 0, files: [], loaded, lagSeconds: null };
+        }
+        if (!pendingEnd) {
+          await controlPlane.saveCheckpoints([{ ...CaptureCheckpoint.source(sourceName), position: current.position, details: { pendingEnd: window.endPosition } }]);
+        }
 
-      const targets = new Map<string, TableTarget>(
-        tables.map((t) => {
-          const cp = tableCheckpoints.get(t.key);
-          const last = cp?.position ?? '';
-          const skip = typeof cp?.details.skipThrough === 'string' && cp.details.skipThrough > last ? cp.details.skipThrough : last;
-          return [t.key, { schema: t.schema, table: t.table, lastChangeSeq: last, skipThrough: skip }];
-        }),
-      );
-      const files = buildWindowFiles(window.transactions, targets);
-      for (const f of files) {
-        await put(f.key, await encodeDms(f.table, f.file));
-        ctx.heartbeat({ written: f.key });
-      }
-      // Files are in S3: now, and only now, the positions move.
-      await controlPlane.saveCheckpoints([
-        ...files.map((f) => ({ ...CaptureCheckpoint.table(f.table), position: f.lastChangeSeq, details: tableCheckpoints.get(f.table)?.details ?? {} })),
-        { ...CaptureCheckpoint.source(sourceName), position: window.endLsn, details: {} },
-      ]);
-      await capture.advance(window.endLsn);
+        const targets = new Map<string, TableTarget>(
+          tables.map((t) => {
+            const cp = tableCheckpoints.get(t.key);
+            const last = cp?.position ?? '';
+            const skip = typeof cp?.details.skipThrough === 'string' && cp.details.skipThrough > last ? cp.details.skipThrough : last;
+            return [t.key, { schema: t.schema, table: t.table, lastChangeSeq: last, skipThrough: skip }];
+          }),
+        );
+        const files = buildWindowFiles(window.transactions, targets);
+        for (const f of files) {
+          await put(f.key, await encodeDmsParquet(f.file));
+          ctx.heartbeat({ written: f.key });
+        }
+        // Files are in S3: now, and only now, the positions move, and then the source may forget.
+        await controlPlane.saveCheckpoints([
+          ...files.map((f) => ({ ...CaptureCheckpoint.table(f.table), position: f.lastChangeSeq, details: tableCheckpoints.get(f.table)?.details ?? {} })),
+          { ...CaptureCheckpoint.source(sourceName), position: window.endPosition, details: {} },
+        ]);
+        await capture.release(window.endPosition);
 
-      const newest = window.transactions[window.transactions.length - 1]?.commitTimestamp;
-      const lagSeconds = newest ? Math.max(0, Math.round((Date.now() - Date.parse(`${newest.replace(' ', 'T')}Z`)) / 1000)) : null;
-      const changes = files.reduce((n, f) => n + f.file.changes.length, 0);
-      log.info('captured window', { source: sourceName, position: window.endLsn, files: files.length, changes });
-      return {
-        source: sourceName,
-        position: window.endLsn,
-        transactions: window.transactions.length,
-        changes,
-        files: files.map((f) => ({ table: f.table, key: f.key, changes: f.file.changes.length })),
-        loaded,
-        lagSeconds,
-      };
+        const newest = window.transactions[window.transactions.length - 1]?.commitTimestamp;
+        const lagSeconds = newest ? Math.max(0, Math.round((Date.now() - Date.parse(`${newest.replace(' ', 'T')}Z`)) / 1000)) : null;
+        const changes = files.reduce((n, f) => n + f.file.changes.length, 0);
+        log.info('captured window', { source: sourceName, position: window.endPosition, files: files.length, changes });
+        return {
+          source: sourceName,
+          position: window.endPosition,
+          transactions: window.transactions.length,
+          changes,
+          files: files.map((f) => ({ table: f.table, key: f.key, changes: f.file.changes.length })),
+          loaded,
+          lagSeconds,
+        };
+      });
     },
   };
 
-  async function encodeDms(table: string, file: Parameters<typeof encodeDmsParquet>[0]): Promise<Uint8Array> {
+  /** Bad source data is not retried: the message names the table and column to fix. */
+  async function withCaptureErrors<T>(work: () => Promise<T>): Promise<T> {
     try {
-      return await encodeDmsParquet(file);
+      return await work();
     } catch (err) {
-      if (err instanceof RawValueError || err instanceof CaptureError) {
+      if (err instanceof RawValueError || (err instanceof CaptureError && err.kind === 'bad-data')) {
         throw ApplicationFailure.create({ message: err.message, type: ErrorType.BadSourceData, nonRetryable: true });
       }
+      if (err instanceof CaptureError) throw ApplicationFailure.create({ message: err.message, type: ErrorType.SourcePositionLost, nonRetryable: true });
       throw err;
     }
   }

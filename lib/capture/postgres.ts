@@ -7,22 +7,8 @@ import { quoteIdent, quoteQualified } from '../sql/identifiers';
 import type { SourceValue } from '../raw-zone/dms-file';
 import type { LakeColumn } from '../tables/definition';
 import { decodePgoutput, parseLsn, pgTimeToUnixMicros, type Relation, type TupleValue } from './pgoutput';
+import { CaptureError, type CaptureWindowRead, type CapturedTable, type SnapshotPoint, type SnapshotReader, type SourceCapture, type StreamState } from './source-capture';
 import type { CapturedChange, CapturedTransaction } from './window';
-
-export interface CapturedTable {
-  key: string;
-  schema: string;
-  table: string;
-  primaryKey: string[];
-  /** Lake types recorded at onboarding, by column name. */
-  columns: LakeColumn[];
-}
-
-export interface PeekedWindow {
-  transactions: CapturedTransaction[];
-  /** The end LSN of the last transaction: where the next window starts. */
-  endLsn: string | null;
-}
 
 /** Every value in PostgreSQL's text form: no parsing into JS numbers or Dates. */
 const TEXT_TYPES = { getTypeParser: () => (value: string) => value };
@@ -64,14 +50,7 @@ function lakeTypeOfOid(oid: number, typmod: number): string {
   return OID_LAKE_TYPES[oid] ?? 'string';
 }
 
-export class CaptureError extends Error {
-  constructor(message: string, readonly kind: 'lost-position' | 'bad-data') {
-    super(message);
-    this.name = 'CaptureError';
-  }
-}
-
-export class PostgresCapture {
+export class PostgresCapture implements SourceCapture {
   readonly slot: string;
   readonly publication: string;
   private readonly pool: pg.Pool;
@@ -89,6 +68,41 @@ export class PostgresCapture {
 
   async close(): Promise<void> {
     await this.pool.end();
+  }
+
+  async prepare(tables: CapturedTable[]): Promise<void> {
+    await this.publish(tables);
+  }
+
+  async streamState(savedPosition: string | null): Promise<StreamState> {
+    const slot = await this.slotPosition();
+    if (slot === null) return savedPosition ? 'lost' : 'new';
+    if (!savedPosition) {
+      throw new CaptureError(
+        `source ${this.sourceName}: replication slot ${this.slot} exists but the control plane holds no position for it; to start over, drop it (SELECT pg_drop_replication_slot('${this.slot}')) and capture again`,
+        'lost-position',
+      );
+    }
+    return 'ok';
+  }
+
+  withSnapshot<T>(first: boolean, work: (reader: SnapshotReader, point: SnapshotPoint) => Promise<T>): Promise<T> {
+    // The first capture creates the source's own slot; a table onboarded later gets a temporary one.
+    return this.withExportedSnapshot(!first, (client, consistentPoint) =>
+      work(
+        { readTable: (table, batchRows, onBatch) => this.readTable(client, table, batchRows, onBatch) },
+        { resumePosition: consistentPoint, seqPrefix: lsnKey(parseLsn(consistentPoint) - 1n) },
+      ),
+    );
+  }
+
+  /** The slot holds the position; `from` is what the control plane saved, for the caller's checks. */
+  read(tables: CapturedTable[], _from: string, uptoEnd: string | null, maxChanges: number): Promise<CaptureWindowRead> {
+    return this.peek(tables, uptoEnd, maxChanges);
+  }
+
+  release(position: string): Promise<void> {
+    return this.advance(position);
   }
 
   /** The slot's confirmed position, or null when there is no slot. */
@@ -176,7 +190,7 @@ export class PostgresCapture {
    * Reads the committed transactions after the slot's position without consuming them: up to
    * `uptoLsn` exactly (a window being redone), or up to about `maxChanges` changes.
    */
-  async peek(tables: CapturedTable[], uptoLsn: string | null, maxChanges: number): Promise<PeekedWindow> {
+  async peek(tables: CapturedTable[], uptoLsn: string | null, maxChanges: number): Promise<CaptureWindowRead> {
     const byName = new Map(tables.map((t) => [`${t.schema}.${t.table}`, t]));
     const { rows } = await this.pool.query<{ lsn: string; data: Buffer }>(
       `SELECT lsn::text AS lsn, data FROM pg_logical_slot_peek_binary_changes($1, $2::pg_lsn, $3,
@@ -234,7 +248,7 @@ export class PostgresCapture {
           break;
       }
     }
-    return { transactions, endLsn };
+    return { transactions, endPosition: endLsn };
   }
 
   /** Moves the slot past what is safely in S3; PostgreSQL may then recycle that WAL. */
@@ -276,19 +290,3 @@ export class PostgresCapture {
   }
 }
 
-/** One capture connection per source for the life of a worker. */
-export class CaptureConnections {
-  private readonly open = new Map<string, PostgresCapture>();
-
-  get(sourceName: string, connectionString: string): PostgresCapture {
-    const key = `${sourceName}|${connectionString}`;
-    let capture = this.open.get(key);
-    if (!capture) this.open.set(key, (capture = new PostgresCapture(connectionString, sourceName)));
-    return capture;
-  }
-
-  async closeAll(): Promise<void> {
-    await Promise.all([...this.open.values()].map((c) => c.close()));
-    this.open.clear();
-  }
-}

@@ -1,6 +1,7 @@
 // Replaying a table's raw files in consumption order, and reading the source table, both into the
 // same canonical form, so a test can say: the raw zone reproduces the source exactly.
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { timestampMicros } from '../../lib/raw-zone/dms-file';
 import { compareRawKeys, parseRawKey, tablePrefix } from '../../lib/raw-zone/keys';
@@ -100,5 +101,39 @@ export async function readPostgresTable(url: string, schema: string, table: stri
     return out;
   } finally {
     await client.end();
+  }
+}
+
+/** A value as mysql2 gives it (dateStrings, big numbers as strings), in canonical form. */
+function fromMysql(c: LakeColumn, v: unknown): string | null {
+  if (v === null || v === undefined) return null;
+  if (Buffer.isBuffer(v)) return v.toString('hex');
+  const text = typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint' ? v.toString() : JSON.stringify(v);
+  if (c.lakeType.startsWith('decimal')) return Number(text).toFixed(scaleOf(c.lakeType));
+  switch (c.lakeType) {
+    case 'timestamp':
+      return new Date(Number(timestampMicros(text) / 1000n)).toISOString();
+    case 'boolean':
+      return Number(text) ? 't' : 'f';
+    case 'binary':
+      return Buffer.from(text).toString('hex');
+    default:
+      return text;
+  }
+}
+
+export async function readMysqlTable(url: string, schema: string, table: string, columns: LakeColumn[], primaryKey: string[]): Promise<Map<string, CanonicalRow>> {
+  const conn = await mysql.createConnection({ uri: url, dateStrings: true, supportBigNumbers: true, bigNumberStrings: true, jsonStrings: true, timezone: 'Z' });
+  try {
+    const [rows] = await conn.query<mysql.RowDataPacket[]>(`SELECT * FROM ${quoteQualified(schema, table, 'mysql')}`);
+    const out = new Map<string, CanonicalRow>();
+    for (const r of rows) {
+      const row: CanonicalRow = {};
+      for (const c of columns) row[c.name] = fromMysql(c, r[c.name]);
+      out.set(rowKey(primaryKey, row), row);
+    }
+    return out;
+  } finally {
+    await conn.end();
   }
 }
