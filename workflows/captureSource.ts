@@ -62,8 +62,10 @@ export const resumeSignal = defineSignal('resume');
 const ingestion = proxyActivities<CaptureActivities>({
   taskQueue: TaskQueue.io,
   startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '2 minutes',
-  retry: { initialInterval: '5 seconds', maximumInterval: '2 minutes', nonRetryableErrorTypes: ['InvalidInput'] },
+  // The window heartbeats after each step (read, each file written): a worker that dies is noticed
+  // within this and the window is redone elsewhere.
+  heartbeatTimeout: '15 seconds',
+  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
 });
 
 // Enough windows to keep the history well under Temporal's limits (a few events each).

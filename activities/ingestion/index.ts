@@ -1,7 +1,7 @@
 // Ingestion activities: capturing a source database's changes into the raw zone in DMS's format.
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ErrorType } from '../../lib/common/errors';
 import { tableKey } from '../../lib/common/temporal';
 import { CaptureError, type CaptureConnections, type CapturedTable } from '../../lib/capture';
@@ -9,7 +9,7 @@ import { buildWindowFiles, changeSeq, type TableTarget } from '../../lib/capture
 import type { DanauConfig } from '../../lib/config';
 import type { Checkpoint, ControlPlane } from '../../lib/control-plane/store';
 import { encodeDmsParquet, formatCommitTimestamp, RawValueError, type RawChange } from '../../lib/raw-zone/dms-file';
-import { loadObjectKey } from '../../lib/raw-zone/keys';
+import { loadObjectKey, tablePrefix } from '../../lib/raw-zone/keys';
 import type { CaptureActivities, CaptureWindowResult } from '../../workflows/captureSource';
 
 export interface IngestionDeps {
@@ -54,7 +54,7 @@ export function createIngestionActivities({ config, controlPlane, s3, captures }
       return withCaptureErrors(async () => {
         await capture.prepare(tables);
         const saved = await controlPlane.getCheckpoint('capture', sourceName);
-        const state = await capture.streamState(saved?.position || null);
+        const state = await capture.streamState(saved?.position || null, saved?.details.firstSnapshot === true);
         if (state === 'lost') {
           throw ApplicationFailure.create({
             message: `source ${sourceName}: the saved position ${saved?.position} can no longer be read (replication slot dropped or binlog purged); re-snapshot the source's tables`,
@@ -72,6 +72,10 @@ export function createIngestionActivities({ config, controlPlane, s3, captures }
         const toLoad = tables.filter((t) => !tableCheckpoints.has(t.key));
         const loaded: CaptureWindowResult['loaded'] = [];
         if (toLoad.length > 0 || state === 'new') {
+          // Mark the first snapshot as begun, so a retry after a crash may clear what it left behind.
+          if (state === 'new') await controlPlane.saveCheckpoints([{ ...CaptureCheckpoint.source(sourceName), position: '', details: { firstSnapshot: true } }]);
+          // LOAD files of a table not yet recorded as loaded are leftovers of a load that died.
+          for (const t of toLoad) await deleteLoadFiles(t.schema, t.table);
           await capture.withSnapshot(state === 'new', async (reader, point) => {
             const loadedAt = formatCommitTimestamp(new Date().toISOString());
             const checkpoints: Checkpoint[] = [];
@@ -144,6 +148,12 @@ export function createIngestionActivities({ config, controlPlane, s3, captures }
       });
     },
   };
+
+  async function deleteLoadFiles(schema: string, table: string): Promise<void> {
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: config.buckets.raw, Prefix: `${tablePrefix(schema, table)}LOAD` }));
+    const keys = (listed.Contents ?? []).map((o) => ({ Key: o.Key! }));
+    if (keys.length) await s3.send(new DeleteObjectsCommand({ Bucket: config.buckets.raw, Delete: { Objects: keys } }));
+  }
 
   /** Bad source data is not retried: the message names the table and column to fix. */
   async function withCaptureErrors<T>(work: () => Promise<T>): Promise<T> {

@@ -69,7 +69,7 @@ export class MysqlCapture implements SourceCapture {
     }
   }
 
-  async streamState(savedPosition: string | null): Promise<StreamState> {
+  async streamState(savedPosition: string | null, _retryingFirstSnapshot: boolean): Promise<StreamState> {
     if (!savedPosition) return 'new';
     const saved = parseBinlogPosition(savedPosition);
     const [logs] = await this.pool.query<mysql.RowDataPacket[]>('SHOW BINARY LOGS');

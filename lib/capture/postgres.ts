@@ -74,9 +74,15 @@ export class PostgresCapture implements SourceCapture {
     await this.publish(tables);
   }
 
-  async streamState(savedPosition: string | null): Promise<StreamState> {
+  async streamState(savedPosition: string | null, retryingFirstSnapshot: boolean): Promise<StreamState> {
     const slot = await this.slotPosition();
     if (slot === null) return savedPosition ? 'lost' : 'new';
+    if (!savedPosition && retryingFirstSnapshot) {
+      // Our own first capture created this slot and died before its full load was recorded:
+      // nothing was consumed from it, so it is dropped and the snapshot taken again.
+      await this.dropSlot();
+      return 'new';
+    }
     if (!savedPosition) {
       throw new CaptureError(
         `source ${this.sourceName}: replication slot ${this.slot} exists but the control plane holds no position for it; to start over, drop it (SELECT pg_drop_replication_slot('${this.slot}')) and capture again`,

@@ -38,8 +38,12 @@ export type StreamState = 'new' | 'ok' | 'lost';
 export interface SourceCapture {
   /** Makes the source ready to stream these tables (e.g. a publication). */
   prepare(tables: CapturedTable[]): Promise<void>;
-  /** `new`: nothing captured yet; `lost`: the saved position can no longer be read (re-snapshot). */
-  streamState(savedPosition: string | null): Promise<StreamState>;
+  /**
+   * `new`: nothing captured yet; `lost`: the saved position can no longer be read (re-snapshot).
+   * `retryingFirstSnapshot`: an earlier first capture died before recording its position, so what
+   * it left at the source (a replication slot) may be cleared and the snapshot taken again.
+   */
+  streamState(savedPosition: string | null, retryingFirstSnapshot: boolean): Promise<StreamState>;
   /** A consistent snapshot and the position where CDC continues after it. */
   withSnapshot<T>(first: boolean, work: (reader: SnapshotReader, point: SnapshotPoint) => Promise<T>): Promise<T>;
   /** Committed transactions after `from`: up to `uptoEnd` exactly when redoing a window, else about `maxChanges`. */

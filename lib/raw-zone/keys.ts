@@ -41,7 +41,9 @@ export function cdcObjectKey(schema: string, table: string, firstCommitTimestamp
 }
 
 const LOAD_KEY = /^([^/]+)\/([^/]+)\/LOAD([0-9A-F]{8})\.parquet$/;
-const CDC_KEY = /^([^/]+)\/([^/]+)\/(\d{4})\/(\d\d)\/(\d\d)\/(\d{8})-(\d{12})-([0-9A-Za-z_.:-]+)\.parquet$/;
+// DMS itself names CDC files by time alone (20141029-1134010000.parquet); ours add the first
+// change so a redone window keeps its key. Both are read.
+const CDC_KEY = /^([^/]+)\/([^/]+)\/(\d{4})\/(\d\d)\/(\d\d)\/(\d{8})-(\d{6,12})(?:-([0-9A-Za-z_.:-]+))?\.parquet$/;
 
 /** Parses a raw-zone key; throws naming the key when it is not one Danau or DMS writes. */
 export function parseRawKey(key: string): RawKey {
@@ -49,7 +51,7 @@ export function parseRawKey(key: string): RawKey {
   if (load) return { key, schema: load[1]!, table: load[2]!, kind: 'load', loadNumber: parseInt(load[3]!, 16) };
   const cdc = CDC_KEY.exec(key);
   if (cdc && cdc[6] === `${cdc[3]}${cdc[4]}${cdc[5]}`) {
-    return { key, schema: cdc[1]!, table: cdc[2]!, kind: 'cdc', date: `${cdc[3]}-${cdc[4]}-${cdc[5]}`, firstChangeSeq: cdc[8]! };
+    return { key, schema: cdc[1]!, table: cdc[2]!, kind: 'cdc', date: `${cdc[3]}-${cdc[4]}-${cdc[5]}`, ...(cdc[8] ? { firstChangeSeq: cdc[8] } : {}) };
   }
   throw new Error(`not a raw-zone file key: ${key} (expected <schema>/<table>/LOADxxxxxxxx.parquet or <schema>/<table>/YYYY/MM/DD/YYYYMMDD-HHmmssffffff-<seq>.parquet)`);
 }

@@ -133,6 +133,11 @@ describe('raw-zone keys', () => {
     );
   });
 
+  it('reads the names DMS itself gives CDC files', () => {
+    const key = 'clinic/patients/2014/10/29/20141029-1134010000.parquet';
+    assert.deepEqual(parseRawKey(key), { key, schema: 'clinic', table: 'patients', kind: 'cdc', date: '2014-10-29' });
+  });
+
   it('refuses a key it does not recognise, naming it', () => {
     assert.throws(() => parseRawKey('clinic/patients/2026/11/23/notes.txt'), /not a raw-zone file key: clinic\/patients\/2026\/11\/23\/notes.txt/);
     assert.throws(() => parseRawKey('clinic/patients/2026/11/23/20261124-000000000000-1.parquet'), /not a raw-zone file key/);
