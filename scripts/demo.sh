@@ -21,10 +21,17 @@ step "3. A bad definition is refused, naming the table and the field, and nothin
 danau tables add --source clinic --schema clinic --table patients --precombine full_name --partition-field city \
   || echo "(refused, as it should be)"
 
-step "4. The sample sources keep changing: inserts, updates and deletes in MariaDB and PostgreSQL"
-danau sample generate --changes 25 --rounds 1 --seed 42
+step "4. Capture both sources into the raw zone (full load, then a window of changes every 5 s)"
+danau capture start --source clinic --window 5
+danau capture start --source labs --window 5
 
-step "5. checkStack: control plane, STANDARD_IA on every zone bucket, and a Spark + Hudi job over s3a://"
+step "5. The sample sources keep changing: inserts, updates and deletes in MariaDB and PostgreSQL"
+danau sample generate --changes 25 --rounds 2 --every 3 --seed 42
+sleep 8
+danau capture status --source clinic
+danau capture status --source labs
+
+step "6. checkStack: control plane, STANDARD_IA on every zone bucket, and a Spark + Hudi job over s3a://"
 danau check
 
 step "Where to look"
@@ -32,6 +39,8 @@ cat <<MSG
 Temporal Web UI:      $UI
   runs for one table:  $UI?query=DanauTable%3D%22clinic.clinic.patients%22
   (or type  DanauTable="labs.public.lab_results"  in the UI's search box)
+  the captures:        $UI?query=WorkflowType%3D%22captureSource%22  (danau capture status|pause|resume|stop --source clinic)
+Raw zone:             s3://$DANAU_RAW_BUCKET at $DANAU_S3_ENDPOINT (e.g. clinic/appointments/YYYY/MM/DD/*.parquet)
 Stack status:         node dist/scripts/cli/danau.js stack status
 Worker log (JSON):    $DANAU_HOME/logs/worker.log
 Worker metrics:       http://127.0.0.1:$DANAU_METRICS_PORT/metrics

@@ -28,6 +28,7 @@ import {
 import { generateChanges } from '../sample/generator';
 import type { OnboardTableResult } from '../../workflows/onboardTable';
 import type { CheckStackResult } from '../../workflows/checkStack';
+import type { CaptureStatus } from '../../workflows/captureSource';
 
 /** A failure the user can fix; printed without a stack trace. */
 class UsageError extends Error {}
@@ -286,6 +287,74 @@ sample
       if (o.rounds === 0 || round < o.rounds) await new Promise((r) => setTimeout(r, o.every * 1000));
     }
   });
+
+// --- capture -----------------------------------------------------------------------------------
+const capture = program.command('capture').description('CDC from a source database into the raw zone (captureSource workflows)');
+capture
+  .command('start')
+  .description('start capturing a source (its full load first, then a window of changes every --window seconds)')
+  .requiredOption('--source <name>', 'a registered source')
+  .option('--window <seconds>', 'seconds between windows', positiveInt('--window'), 60)
+  .option('--max-changes <n>', 'about how many changes one window takes at most', positiveInt('--max-changes'), 50_000)
+  .action(async (o: { source: string; window: number; maxChanges: number }) => {
+    await withClient(async (client) => {
+      const workflowId = WorkflowId.captureSource(o.source);
+      const handle = await client.workflow.start('captureSource', {
+        taskQueue: TaskQueue.control,
+        workflowId,
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        args: [{ source: o.source, windowSeconds: o.window, maxChanges: o.maxChanges }],
+      });
+      print(`capturing ${o.source} (run ${handle.firstExecutionRunId}): ${workflowUrl(config(), workflowId)}`);
+    });
+  });
+capture
+  .command('status')
+  .description("a capture's position, lag, and files and changes written per table")
+  .requiredOption('--source <name>')
+  .option('--json', 'print JSON')
+  .action(async (o: { source: string; json?: boolean }) => {
+    await withClient(async (client) => {
+      const s = await client.workflow.getHandle(WorkflowId.captureSource(o.source)).query<CaptureStatus>('status');
+      if (o.json) return print(JSON.stringify(s, null, 2));
+      print(`${s.source}: ${s.paused ? 'PAUSED' : 'running'}; ${s.totals.windows} windows, ${s.totals.changes} changes in ${s.totals.files} files`);
+      if (s.last) print(`  position ${s.last.position}; last window ${s.last.changes} changes, lag ${s.last.lagSeconds ?? '-'} s`);
+      for (const [table, t] of Object.entries(s.totals.perTable)) print(`  ${table.padEnd(36)} ${String(t.changes).padStart(8)} changes ${String(t.files).padStart(6)} files`);
+    });
+  });
+for (const signal of ['pause', 'resume'] as const) {
+  capture
+    .command(signal)
+    .description(`${signal} a capture (the position is kept)`)
+    .requiredOption('--source <name>')
+    .action(async (o: { source: string }) => {
+      await withClient(async (client) => {
+        await client.workflow.getHandle(WorkflowId.captureSource(o.source)).signal(signal);
+        print(`${o.source}: ${signal} sent`);
+      });
+    });
+}
+capture
+  .command('stop')
+  .description('stop a capture (cancels its workflow; the saved position is kept for the next start)')
+  .requiredOption('--source <name>')
+  .action(async (o: { source: string }) => {
+    await withClient(async (client) => {
+      await client.workflow.getHandle(WorkflowId.captureSource(o.source)).cancel();
+      print(`${o.source}: stopped`);
+    });
+  });
+
+async function withClient(work: (client: Awaited<ReturnType<typeof connectClient>>) => Promise<void>): Promise<void> {
+  const client = await connectClient(config());
+  try {
+    await work(client);
+  } catch (err) {
+    throw new UsageError(explainFailure(err).message);
+  } finally {
+    await client.connection.close();
+  }
+}
 
 // --- check -------------------------------------------------------------------------------------
 program
