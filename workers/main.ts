@@ -4,7 +4,7 @@
 import { NativeConnection } from '@temporalio/worker';
 import pg from 'pg';
 import { ConfigError, loadConfig } from '../lib/config';
-import { TaskQueue, type TaskQueueName } from '../lib/common/temporal';
+import { TASK_QUEUE_ROLES, type TaskQueueName } from '../lib/common/temporal';
 import { migrate } from '../lib/control-plane/migrate';
 import { createLogger, installTemporalRuntime } from '../lib/logging';
 import { createAdapters, createWorkers } from './workers';
@@ -15,7 +15,7 @@ function parseQueues(argv: string[]): TaskQueueName[] | undefined {
   if (!value) return undefined;
   const names = value.split(',').map((s) => s.trim());
   for (const n of names) {
-    if (!Object.hasOwn(TaskQueue, n)) throw new ConfigError([`--queues: unknown queue ${n} (expected ${Object.keys(TaskQueue).join(', ')})`]);
+    if (!(TASK_QUEUE_ROLES as readonly string[]).includes(n)) throw new ConfigError([`--queues: unknown queue ${n} (expected ${TASK_QUEUE_ROLES.join(', ')})`]);
   }
   return names as TaskQueueName[];
 }

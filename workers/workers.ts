@@ -7,7 +7,7 @@ import { createControlPlaneActivities } from '../activities/control-plane';
 import { createIngestionActivities } from '../activities/ingestion';
 import { createPlatformProbeActivities } from '../activities/platform';
 import type { DanauConfig } from '../lib/config';
-import { TaskQueue, type TaskQueueName } from '../lib/common/temporal';
+import { TASK_QUEUE_ROLES, type TaskQueueName } from '../lib/common/temporal';
 import { ControlPlane } from '../lib/control-plane/store';
 import { createS3Client } from '../lib/s3';
 import { SourceConnections } from '../lib/sources';
@@ -70,13 +70,13 @@ export async function createWorkers({ config, connection, adapters, queues }: Wo
     spark: { activities: { runSparkSmoke: probes.runSparkSmoke }, maxConcurrentActivityTaskExecutions: 1 },
   };
 
-  const wanted = queues ?? (Object.keys(TaskQueue) as TaskQueueName[]);
+  const wanted = queues ?? [...TASK_QUEUE_ROLES];
   return Promise.all(
     wanted.map((q) =>
       Worker.create({
         connection,
         namespace: config.temporal.namespace,
-        taskQueue: TaskQueue[q],
+        taskQueue: config.temporal.taskQueues[q],
         ...perQueue[q],
       }),
     ),

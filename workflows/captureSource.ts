@@ -3,7 +3,7 @@
 // saved position, writes them to S3 as DMS files, and only then moves the position on. The loop
 // answers `status`, obeys `pause`/`resume`, and continues as new before its history grows large.
 import { condition, continueAsNew, defineQuery, defineSignal, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { SearchAttribute, TaskQueue } from '../lib/common/temporal';
+import { SearchAttribute, siblingQueue } from '../lib/common/temporal';
 
 export interface CaptureSourceInput {
   /** The registered source (danau sources list). */
@@ -59,14 +59,15 @@ export const captureStatusQuery = defineQuery<CaptureStatus>('status');
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
 
-const ingestion = proxyActivities<CaptureActivities>({
-  taskQueue: TaskQueue.io,
-  startToCloseTimeout: '30 minutes',
-  // The window heartbeats after each step (read, each file written): a worker that dies is noticed
-  // within this and the window is redone elsewhere.
-  heartbeatTimeout: '15 seconds',
-  retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
-});
+const ingestionActivities = () =>
+  proxyActivities<CaptureActivities>({
+    taskQueue: siblingQueue(workflowInfo().taskQueue, 'io'),
+    startToCloseTimeout: '30 minutes',
+    // The window heartbeats after each step (read, each file written): a worker that dies is noticed
+    // within this and the window is redone elsewhere.
+    heartbeatTimeout: '15 seconds',
+    retry: { initialInterval: '2 seconds', maximumInterval: '1 minute' },
+  });
 
 // Enough windows to keep the history well under Temporal's limits (a few events each).
 const WINDOWS_PER_RUN = 500;
@@ -77,6 +78,7 @@ export async function captureSource(input: CaptureSourceInput): Promise<CaptureS
   const totals: CaptureTotals = input.totals ?? { windows: 0, changes: 0, files: 0, perTable: {} };
   let paused = false;
   let last: CaptureWindowResult | null = null;
+  const ingestion = ingestionActivities();
   upsertSearchAttributes([{ key: SearchAttribute.layer, value: 'raw' }]);
 
   setHandler(captureStatusQuery, () => ({ source: input.source, paused, totals, last }));

@@ -3,7 +3,7 @@
 //   2. every zone bucket takes a STANDARD_IA object and reports the class back (io queue);
 //   3. Spark writes a Hudi table to the processed zone over s3a:// and reads it back (spark queue).
 import { proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
-import { SearchAttribute, TaskQueue } from '../lib/common/temporal';
+import { SearchAttribute, siblingQueue } from '../lib/common/temporal';
 
 export interface CheckStackInput {
   /** Run the Spark + Hudi smoke job (about a minute). Default true. */
@@ -37,25 +37,28 @@ export interface PlatformProbeActivities {
   runSparkSmoke: (input: { runId: string }) => Promise<SparkProbe>;
 }
 
-const control = proxyActivities<PlatformProbeActivities>({
-  taskQueue: TaskQueue.control,
-  startToCloseTimeout: '30 seconds',
-  retry: { maximumAttempts: 3 },
-});
-const io = proxyActivities<PlatformProbeActivities>({
-  taskQueue: TaskQueue.io,
-  startToCloseTimeout: '1 minute',
-  retry: { maximumAttempts: 3 },
-});
-const spark = proxyActivities<PlatformProbeActivities>({
-  taskQueue: TaskQueue.spark,
-  startToCloseTimeout: '15 minutes',
-  heartbeatTimeout: '1 minute',
-  retry: { maximumAttempts: 2 },
+const proxies = (queue: string) => ({
+  control: proxyActivities<PlatformProbeActivities>({
+    taskQueue: siblingQueue(queue, 'control'),
+    startToCloseTimeout: '30 seconds',
+    retry: { maximumAttempts: 3 },
+  }),
+  io: proxyActivities<PlatformProbeActivities>({
+    taskQueue: siblingQueue(queue, 'io'),
+    startToCloseTimeout: '1 minute',
+    retry: { maximumAttempts: 3 },
+  }),
+  spark: proxyActivities<PlatformProbeActivities>({
+    taskQueue: siblingQueue(queue, 'spark'),
+    startToCloseTimeout: '15 minutes',
+    heartbeatTimeout: '1 minute',
+    retry: { maximumAttempts: 2 },
+  }),
 });
 
 export async function checkStack(input: CheckStackInput = {}): Promise<CheckStackResult> {
   upsertSearchAttributes([{ key: SearchAttribute.layer, value: 'platform' }]);
+  const { control, io, spark } = proxies(workflowInfo().taskQueue);
   const controlPlane = await control.probeControlPlane();
   const objectStore = await io.probeObjectStore();
   const sparkResult = input.spark === false ? ('skipped' as const) : await spark.runSparkSmoke({ runId: workflowInfo().runId });

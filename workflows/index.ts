@@ -2,3 +2,4 @@
 export { onboardTable } from './onboardTable';
 export { checkStack } from './checkStack';
 export { captureSource } from './captureSource';
+export { checkIngestion } from './checkIngestion';

@@ -71,6 +71,17 @@ export class PostgresCapture implements SourceCapture {
   }
 
   async prepare(tables: CapturedTable[]): Promise<void> {
+    const { rows } = await this.pool.query<{ name: string }>(
+      'SELECT name FROM unnest($1::text[]) AS name WHERE to_regclass(name) IS NULL',
+      [tables.map((t) => quoteQualified(t.schema, t.table))],
+    );
+    if (rows.length) {
+      const gone = tables.filter((t) => rows.some((r) => r.name === quoteQualified(t.schema, t.table))).map((t) => t.key);
+      throw new CaptureError(
+        `source ${this.sourceName}: onboarded table(s) ${gone.join(', ')} no longer exist at the source; disable them (danau tables add … --disabled) or re-create them`,
+        'bad-data',
+      );
+    }
     await this.publish(tables);
   }
 

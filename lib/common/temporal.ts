@@ -3,12 +3,24 @@
 import { defineSearchAttributeKey } from '@temporalio/common';
 
 /** Quick control-plane work, long Spark jobs and I/O-heavy archival each scale on their own queue. */
-export const TaskQueue = {
-  control: 'danau-control',
-  spark: 'danau-spark',
-  io: 'danau-io',
-} as const;
-export type TaskQueueName = keyof typeof TaskQueue;
+export const TASK_QUEUE_ROLES = ['control', 'spark', 'io'] as const;
+export type TaskQueueName = (typeof TASK_QUEUE_ROLES)[number];
+export type TaskQueues = Record<TaskQueueName, string>;
+
+/**
+ * The queue names for a prefix (DANAU_TASK_QUEUE_PREFIX, `danau-` by default): two deployments, or
+ * a test run beside a demo, share a namespace without taking each other's tasks.
+ */
+export function taskQueues(prefix = 'danau-'): TaskQueues {
+  return { control: `${prefix}control`, spark: `${prefix}spark`, io: `${prefix}io` };
+}
+
+/** The queue of another role beside the one a workflow runs on (workflows run on `<prefix>control`). */
+export function siblingQueue(current: string, role: TaskQueueName): string {
+  const m = /^(.*)(control|spark|io)$/.exec(current);
+  if (!m) throw new Error(`task queue ${current} is not named <prefix>control|spark|io`);
+  return `${m[1]}${role}`;
+}
 
 /** Custom search attributes registered when the stack comes up (scripts/stack/temporal.sh). */
 export const SearchAttribute = {
@@ -29,4 +41,5 @@ export const WorkflowId = {
   onboardTable: (t: { source: string; schema: string; table: string }) => `onboard-table/${tableKey(t)}`,
   checkStack: (runLabel: string) => `check-stack/${runLabel}`,
   captureSource: (source: string) => `capture/${source}`,
+  checkIngestion: (table: string) => `check-ingestion/${table}`,
 };

@@ -7,6 +7,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { taskQueues, type TaskQueues } from '../common/temporal';
 
 export const repoRoot = path.resolve(__dirname, '..', '..', '..');
 
@@ -54,6 +55,7 @@ const schema = z.object({
     .string()
     .refine(isTimeZone, 'must be an IANA time zone such as Asia/Jakarta')
     .default('Asia/Jakarta'),
+  DANAU_TASK_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, . _ and - only').default('danau-'),
   DANAU_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
   DANAU_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
 });
@@ -64,7 +66,7 @@ type Parsed = z.output<typeof schema>;
 export interface DanauConfig {
   env: Parsed['DANAU_ENV'];
   home: string;
-  temporal: { address: string; namespace: string; uiUrl: string };
+  temporal: { address: string; namespace: string; uiUrl: string; taskQueues: TaskQueues };
   controlDatabaseUrl: string;
   warehouseDatabaseUrl: string;
   s3: {
@@ -150,6 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DanauConfig {
       address: c.TEMPORAL_ADDRESS,
       namespace: c.TEMPORAL_NAMESPACE,
       uiUrl: c.TEMPORAL_UI_URL ?? `http://${host}:${c.TEMPORAL_UI_PORT}`,
+      taskQueues: taskQueues(c.DANAU_TASK_QUEUE_PREFIX),
     },
     controlDatabaseUrl: c.DANAU_CONTROL_DATABASE_URL,
     warehouseDatabaseUrl: c.DANAU_WAREHOUSE_DATABASE_URL,

@@ -241,6 +241,33 @@ export class ControlPlane {
     });
   }
 
+  /** Records one run of a table's ingestion checks, all rows at once. */
+  async recordIngestionChecks(tableId: number, checks: { name: 'freshness' | 'continuity' | 'schema_drift'; ok: boolean; message: string; details: unknown }[]): Promise<void> {
+    await this.inTransaction(async (c) => {
+      for (const check of checks) {
+        await c.query('INSERT INTO ingestion_checks (table_id, check_name, ok, message, details) VALUES ($1, $2, $3, $4, $5)', [
+          tableId,
+          check.name,
+          check.ok,
+          check.message,
+          JSON.stringify(check.details),
+        ]);
+      }
+    });
+  }
+
+  /** Pauses a table's pipeline with the reason a person will read; capture goes on, so nothing is lost. */
+  async pauseTable(tableId: number, reason: string, actor: string): Promise<void> {
+    await this.inTransaction(async (c) => {
+      const { rows } = await c.query<{ source_name: string; schema_name: string; table_name: string }>(
+        'UPDATE tables SET paused_reason = $2, updated_at = now() WHERE table_id = $1 RETURNING source_name, schema_name, table_name',
+        [tableId, reason],
+      );
+      const t = rows[0];
+      if (t) await this.audit(c, actor, 'table.paused', `table:${t.source_name}.${t.schema_name}.${t.table_name}`, { reason });
+    });
+  }
+
   /** What the control plane holds, for the platform check. */
   async summary(): Promise<{ schemaVersion: number; sources: number; tables: number }> {
     const { rows } = await this.pool.query<{ version: number; sources: string; tables: string }>(

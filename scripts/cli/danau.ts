@@ -14,7 +14,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, loadConfig, repoRoot, type DanauConfig } from '../../lib/config';
-import { WorkflowId, TaskQueue, tableKey } from '../../lib/common/temporal';
+import { WorkflowId, tableKey } from '../../lib/common/temporal';
 import { migrate } from '../../lib/control-plane/migrate';
 import { ControlPlane } from '../../lib/control-plane/store';
 import { connectClient, explainFailure, workflowUrl } from '../../lib/temporal/client';
@@ -195,7 +195,7 @@ async function onboard(defs: TableDefinitionInput[], json: boolean): Promise<{ o
     const runs = defs.map(async (def) => {
       const workflowId = WorkflowId.onboardTable(def);
       const handle = await client.workflow.start('onboardTable', {
-        taskQueue: TaskQueue.control,
+        taskQueue: config().temporal.taskQueues.control,
         workflowId,
         workflowIdConflictPolicy: 'USE_EXISTING',
         args: [{ ...def, actor: actor() }],
@@ -300,7 +300,7 @@ capture
     await withClient(async (client) => {
       const workflowId = WorkflowId.captureSource(o.source);
       const handle = await client.workflow.start('captureSource', {
-        taskQueue: TaskQueue.control,
+        taskQueue: config().temporal.taskQueues.control,
         workflowId,
         workflowIdConflictPolicy: 'USE_EXISTING',
         args: [{ source: o.source, windowSeconds: o.window, maxChanges: o.maxChanges }],
@@ -366,7 +366,7 @@ program
     try {
       const workflowId = WorkflowId.checkStack(new Date().toISOString().replace(/[:.]/g, '-'));
       print(`checkStack: ${workflowUrl(config(), workflowId)}`);
-      const result = (await client.workflow.execute('checkStack', { taskQueue: TaskQueue.control, workflowId, args: [{ spark: o.spark }] })) as CheckStackResult;
+      const result = (await client.workflow.execute('checkStack', { taskQueue: config().temporal.taskQueues.control, workflowId, args: [{ spark: o.spark }] })) as CheckStackResult;
       print(JSON.stringify(result, null, 2));
     } catch (err) {
       throw new UsageError(`checkStack failed: ${explainFailure(err).message}`);

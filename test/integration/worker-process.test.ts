@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createScratchDatabase, TEST_NAMESPACE, type ScratchDatabase } from '../support/stack';
+import { createScratchDatabase, TEST_NAMESPACE, TEST_QUEUE_PREFIX, type ScratchDatabase } from '../support/stack';
 
 const main = path.join(__dirname, '..', '..', 'workers', 'main.js');
 
@@ -14,7 +14,7 @@ let db: ScratchDatabase | undefined;
 function startWorker(env: Record<string, string>, args: string[] = []) {
   const child = spawn(process.execPath, [main, ...args], {
     // A scratch control plane: the worker applies migrations at start, and must not touch the demo's.
-    env: { ...process.env, TEMPORAL_NAMESPACE: TEST_NAMESPACE, DANAU_METRICS_PORT: '0', DANAU_CONTROL_DATABASE_URL: db!.url, ...env },
+    env: { ...process.env, TEMPORAL_NAMESPACE: TEST_NAMESPACE, DANAU_TASK_QUEUE_PREFIX: TEST_QUEUE_PREFIX, DANAU_METRICS_PORT: '0', DANAU_CONTROL_DATABASE_URL: db!.url, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);
@@ -64,7 +64,7 @@ describe('worker process', () => {
     const started = w.output().stdout.split('\n').find((l) => l.includes('"msg":"workers started"'))!;
     const line = JSON.parse(started) as { taskQueues: string[]; namespace: string; pid: number };
     assert.equal(line.pid, w.child.pid);
-    assert.deepEqual(line.taskQueues.sort(), ['danau-control', 'danau-io', 'danau-spark']);
+    assert.deepEqual(line.taskQueues.sort(), [`${TEST_QUEUE_PREFIX}control`, `${TEST_QUEUE_PREFIX}io`, `${TEST_QUEUE_PREFIX}spark`]);
     assert.equal(line.namespace, TEST_NAMESPACE);
 
     w.child.kill('SIGTERM');

@@ -13,8 +13,11 @@ export function uniqueSuffix(): string {
   return `${process.pid}_${randomBytes(3).toString('hex')}`;
 }
 
+/** Each test process has task queues of its own: a demo, a benchmark or another suite never takes its tasks. */
+export const TEST_QUEUE_PREFIX = `danau-test-${process.pid}-`;
+
 export function testConfig(overrides: Record<string, string> = {}): DanauConfig {
-  return loadConfig({ ...process.env, TEMPORAL_NAMESPACE: TEST_NAMESPACE, DANAU_LOG_LEVEL: 'warn', ...overrides });
+  return loadConfig({ ...process.env, TEMPORAL_NAMESPACE: TEST_NAMESPACE, DANAU_TASK_QUEUE_PREFIX: TEST_QUEUE_PREFIX, DANAU_LOG_LEVEL: 'warn', ...overrides });
 }
 
 function withDatabase(url: string, database: string): string {

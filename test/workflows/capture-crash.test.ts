@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import pg from 'pg';
-import { TaskQueue, WorkflowId } from '../../lib/common/temporal';
+import { WorkflowId } from '../../lib/common/temporal';
 import type { ControlPlane, TableRecord } from '../../lib/control-plane/store';
 import { checkContinuity } from '../../lib/raw-zone/checks';
 import { readRawFileInfo } from '../../lib/raw-zone/read';
@@ -22,7 +22,7 @@ import { connectClient } from '../../lib/temporal/client';
 import { generateChanges } from '../../scripts/sample/generator';
 import type { CaptureStatus } from '../../workflows/captureSource';
 import { getBytes, listRawKeys, readMysqlTable, readPostgresTable, replayRawTable } from '../support/replay';
-import { createScratchControlPlane, TEST_NAMESPACE, testConfig, uniqueSuffix, type ScratchDatabase } from '../support/stack';
+import { createScratchControlPlane, TEST_NAMESPACE, TEST_QUEUE_PREFIX, testConfig, uniqueSuffix, type ScratchDatabase } from '../support/stack';
 
 const KILLS = 3;
 const main = path.join(__dirname, '..', '..', 'workers', 'main.js');
@@ -44,7 +44,7 @@ describe('capture under worker crashes', () => {
 
   function startWorker(): ChildProcess {
     const child = spawn(process.execPath, [main, '--queues', 'control,io'], {
-      env: { ...process.env, TEMPORAL_NAMESPACE: TEST_NAMESPACE, DANAU_METRICS_PORT: '0', DANAU_CONTROL_DATABASE_URL: db.url, DANAU_RAW_BUCKET: bucket, DANAU_LOG_LEVEL: 'warn' },
+      env: { ...process.env, TEMPORAL_NAMESPACE: TEST_NAMESPACE, DANAU_TASK_QUEUE_PREFIX: TEST_QUEUE_PREFIX, DANAU_METRICS_PORT: '0', DANAU_CONTROL_DATABASE_URL: db.url, DANAU_RAW_BUCKET: bucket, DANAU_LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout.on('data', (c: Buffer) => (workerLog += c.toString()));
@@ -101,7 +101,7 @@ describe('capture under worker crashes', () => {
     for (const source of [pgSource, mySource]) {
       handles.push(
         await client.workflow.start('captureSource', {
-          taskQueue: TaskQueue.control,
+          taskQueue: testConfig().temporal.taskQueues.control,
           workflowId: `${WorkflowId.captureSource(source)}/${suffix}`,
           args: [{ source, windowSeconds: 1, maxChanges: 25 }],
         }),

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { CreateBucketCommand, DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { Client } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import { TaskQueue, WorkflowId } from '../../lib/common/temporal';
+import { WorkflowId } from '../../lib/common/temporal';
 import type { ControlPlane } from '../../lib/control-plane/store';
 import { createLogger, installTemporalRuntime } from '../../lib/logging';
 import { checkContinuity } from '../../lib/raw-zone/checks';
@@ -72,8 +72,10 @@ describe('captureSource (MariaDB)', () => {
   let run = 0;
   const capture = async (input: Partial<CaptureSourceInput> = {}) =>
     (await client.workflow.execute('captureSource', {
-      taskQueue: TaskQueue.control,
+      taskQueue: testConfig().temporal.taskQueues.control,
       workflowId: `${WorkflowId.captureSource(source)}/${++run}`,
+      // A window that keeps failing fails the test instead of retrying forever.
+      workflowExecutionTimeout: '2 minutes',
       args: [{ source, maxWindows: 1, windowSeconds: 1, ...input }],
     })) as CaptureStatus;
 

@@ -8,7 +8,7 @@ import { CreateBucketCommand, DeleteObjectsCommand, ListObjectsV2Command } from 
 import type { Client } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import pg from 'pg';
-import { TaskQueue, WorkflowId } from '../../lib/common/temporal';
+import { WorkflowId } from '../../lib/common/temporal';
 import type { ControlPlane } from '../../lib/control-plane/store';
 import { createLogger, installTemporalRuntime } from '../../lib/logging';
 import { checkContinuity } from '../../lib/raw-zone/checks';
@@ -18,6 +18,7 @@ import { connectClient } from '../../lib/temporal/client';
 import { checkAgainstSource, parseTableDefinition } from '../../lib/tables/definition';
 import type { TableRecord } from '../../lib/control-plane/store';
 import type { CaptureSourceInput, CaptureStatus } from '../../workflows/captureSource';
+import type { CheckIngestionResult } from '../../workflows/checkIngestion';
 import { createAdapters, createWorkers, type Adapters } from '../../workers/workers';
 import { generateChanges } from '../../scripts/sample/generator';
 import { getBytes, listRawKeys, readPostgresTable, replayRawTable } from '../support/replay';
@@ -78,8 +79,10 @@ describe('captureSource (PostgreSQL)', () => {
   let run = 0;
   const capture = async (input: Partial<CaptureSourceInput> = {}) =>
     (await client.workflow.execute('captureSource', {
-      taskQueue: TaskQueue.control,
+      taskQueue: testConfig().temporal.taskQueues.control,
       workflowId: `${WorkflowId.captureSource(source)}/${++run}`,
+      // A window that keeps failing fails the test instead of retrying forever.
+      workflowExecutionTimeout: '2 minutes',
       args: [{ source, maxWindows: 1, windowSeconds: 1, ...input }],
     })) as CaptureStatus;
 
@@ -115,6 +118,62 @@ describe('captureSource (PostgreSQL)', () => {
     const cdc = status.last!.files.map((f) => f.key);
     assert.ok(cdc.every((k) => /^public\/lab_(orders|results)\/\d{4}\/\d\d\/\d\d\/\d{8}-\d{12}-[0-9A-F]+\.parquet$/.test(k)), cdc.join(', '));
     await assertRawZoneMatchesSource();
+  });
+
+  it('runs the ingestion checks on what it wrote, and records them', async () => {
+    const result = (await client.workflow.execute('checkIngestion', {
+      taskQueue: testConfig().temporal.taskQueues.control,
+      workflowId: `${WorkflowId.checkIngestion(`${source}.public.lab_orders`)}/${++run}`,
+      args: [{ table: `${source}.public.lab_orders` }],
+    })) as CheckIngestionResult;
+    assert.ok(result.ok, JSON.stringify(result.checks));
+    assert.ok(result.filesChecked >= 2);
+    const { rows } = await controlPlane.pool.query<{ check_name: string; ok: boolean }>(
+      'SELECT check_name, ok FROM ingestion_checks ORDER BY check_id',
+    );
+    assert.deepEqual(rows.map((r) => `${r.check_name}:${r.ok}`), ['freshness:true', 'continuity:true', 'schema_drift:true']);
+  });
+
+  it('onboards a table later with its own consistent full load, and pauses it when its source schema drifts', async () => {
+    const admin = new pg.Client({ connectionString: labsUrl });
+    await admin.connect();
+    const name = `zz_drift_${uniqueSuffix()}`;
+    try {
+      await admin.query(`CREATE TABLE ${name} (id int PRIMARY KEY, amount numeric(8,2), updated_at timestamptz NOT NULL DEFAULT now())`);
+      await admin.query(`INSERT INTO ${name} (id, amount) VALUES (1, 10.50), (2, 20.00)`);
+      const catalog = new PostgresSource(labsUrl);
+      const def = parseTableDefinition({ source, schema: 'public', table: name, precombineField: 'updated_at', partitionField: 'updated_at' });
+      const check = checkAgainstSource(def, 'postgres', (await catalog.describeTable('public', name))!);
+      await catalog.close();
+      const { table } = await controlPlane.recordTable(def, check.primaryKey, check.columns, 'test');
+
+      const first = await capture();
+      assert.deepEqual(first.last!.loaded, [{ table: `${source}.public.${name}`, rows: 2, files: 1 }]);
+      await admin.query(`UPDATE ${name} SET amount = 11.00 WHERE id = 1`);
+      await admin.query(`ALTER TABLE ${name} ADD COLUMN note text`);
+      await admin.query(`INSERT INTO ${name} (id, amount, note) VALUES (3, 30.00, 'baru')`);
+      await capture();
+
+      const replayed = await replayRawTable(adapters.s3, bucket, 'public', name, table.columns, table.primaryKey);
+      assert.deepEqual([...replayed.values()].map((r) => `${r.id}:${r.amount}`).sort(), ['1:11.00', '2:20.00', '3:30.00']);
+
+      const result = (await client.workflow.execute('checkIngestion', {
+        taskQueue: testConfig().temporal.taskQueues.control,
+        workflowId: `${WorkflowId.checkIngestion(`${source}.public.${name}`)}/${++run}`,
+        args: [{ table: `${source}.public.${name}` }],
+      })) as CheckIngestionResult;
+      const drift = result.checks.find((c) => c.name === 'schema_drift')!;
+      assert.equal(drift.ok, false);
+      assert.match(drift.message, new RegExp(`table ${source}\\.public\\.${name}: schema changed at the source: column note added \\(string\\)`));
+      assert.equal(result.paused, drift.message);
+      const paused = await controlPlane.getTable(source, 'public', name);
+      assert.equal(paused?.pausedReason, drift.message);
+      // A table about to be dropped at the source is disabled first, or capture stops with a clear error.
+      await controlPlane.recordTable({ ...def, enabled: false }, check.primaryKey, check.columns, 'test');
+    } finally {
+      await admin.query(`DROP TABLE IF EXISTS ${name}`);
+      await admin.end();
+    }
   });
 
   it('writes nothing when nothing changed, and never rewrites a file', async () => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import { TaskQueue, WorkflowId } from '../../lib/common/temporal';
+import { WorkflowId } from '../../lib/common/temporal';
 import type { ControlPlane } from '../../lib/control-plane/store';
 import { createLogger, installTemporalRuntime } from '../../lib/logging';
 import { connectClient } from '../../lib/temporal/client';
@@ -46,7 +46,7 @@ describe('checkStack workflow', () => {
 
   it('probes every part through its own queue, including a Hudi write and read on local S3', async () => {
     const result = (await client.workflow.execute('checkStack', {
-      taskQueue: TaskQueue.control,
+      taskQueue: testConfig().temporal.taskQueues.control,
       workflowId: WorkflowId.checkStack(uniqueSuffix()),
       args: [{}],
     })) as CheckStackResult;

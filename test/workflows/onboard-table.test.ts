@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { ErrorType } from '../../lib/common/errors';
-import { SearchAttribute, TaskQueue, WorkflowId } from '../../lib/common/temporal';
+import { SearchAttribute, WorkflowId } from '../../lib/common/temporal';
 import type { ControlPlane } from '../../lib/control-plane/store';
 import { createLogger, installTemporalRuntime } from '../../lib/logging';
 import { connectClient, explainFailure } from '../../lib/temporal/client';
@@ -50,7 +50,7 @@ describe('onboardTable workflow', () => {
 
   const start = (input: OnboardTableInput, label = '') =>
     client.workflow.start('onboardTable', {
-      taskQueue: TaskQueue.control,
+      taskQueue: testConfig().temporal.taskQueues.control,
       workflowId: `${WorkflowId.onboardTable(input)}/${suffix}${label}`,
       workflowIdConflictPolicy: 'USE_EXISTING',
       args: [input],
