@@ -176,6 +176,32 @@ describe('captureSource (PostgreSQL)', () => {
     }
   });
 
+  it('answers status and obeys pause and resume while it runs', async () => {
+    const handle = await client.workflow.start('captureSource', {
+      taskQueue: testConfig().temporal.taskQueues.control,
+      workflowId: `${WorkflowId.captureSource(source)}/${++run}`,
+      args: [{ source, windowSeconds: 1 }],
+    });
+    const status = () => handle.query<CaptureStatus>('status');
+    const waitFor = async (what: string, ok: (s: CaptureStatus) => boolean) => {
+      for (let i = 0; i < 60; i++) {
+        const s = await status();
+        if (ok(s)) return s;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      assert.fail(`status never showed ${what}: ${JSON.stringify(await status())}`);
+    };
+    await waitFor('a window', (s) => s.totals.windows >= 1);
+    await handle.signal('pause');
+    const paused = await waitFor('paused', (s) => s.paused);
+    await new Promise((r) => setTimeout(r, 2500));
+    const still = await status();
+    assert.ok(still.totals.windows <= paused.totals.windows + 1, `windows went on while paused: ${paused.totals.windows} -> ${still.totals.windows}`);
+    await handle.signal('resume');
+    await waitFor('windows after resume', (s) => !s.paused && s.totals.windows >= still.totals.windows + 2);
+    await handle.cancel();
+  });
+
   it('writes nothing when nothing changed, and never rewrites a file', async () => {
     const before = (await listRawKeys(adapters.s3, bucket, 'public', 'lab_orders')).length;
     const status = await capture();
