@@ -13,7 +13,7 @@ import { compareRawKeys, loadObjectKey, parseRawKey, tablePrefix } from '../../l
 import type { CaptureActivities, CaptureWindowResult } from '../../workflows/captureSource';
 import type { IngestionCheckActivities, IngestionCheckResult } from '../../workflows/checkIngestion';
 import { checkContinuity, checkFreshness, detectSchemaDrift } from '../../lib/raw-zone/checks';
-import { readRawFileInfo, type RawFileInfo } from '../../lib/raw-zone/read';
+import { readRawFileInfo, UnreadableRawFileError, type RawFileInfo } from '../../lib/raw-zone/read';
 
 export interface IngestionDeps {
   config: DanauConfig;
@@ -63,7 +63,14 @@ export function createIngestionActivities({ config, controlPlane, s3, captures }
       const infos: RawFileInfo[] = [];
       for (const k of fresh) {
         const res = await s3.send(new GetObjectCommand({ Bucket: config.buckets.raw, Key: k.key }));
-        infos.push(await readRawFileInfo(k.key, await res.Body!.transformToByteArray()));
+        try {
+          infos.push(await readRawFileInfo(k.key, await res.Body!.transformToByteArray()));
+        } catch (err) {
+          if (err instanceof UnreadableRawFileError) {
+            throw ApplicationFailure.create({ message: `table ${key}: ${err.message}; move it aside to let the checks go on`, type: ErrorType.BadSourceData, nonRetryable: true });
+          }
+          throw err;
+        }
         ctx.heartbeat({ read: k.key });
       }
 

@@ -13,7 +13,8 @@ import { createLogger, installTemporalRuntime } from '../../lib/logging';
 import { checkContinuity } from '../../lib/raw-zone/checks';
 import { readRawFileInfo } from '../../lib/raw-zone/read';
 import { MysqlSource } from '../../lib/sources/mysql';
-import { connectClient } from '../../lib/temporal/client';
+import { connectClient, explainFailure } from '../../lib/temporal/client';
+import { ErrorType } from '../../lib/common/errors';
 import { checkAgainstSource, parseTableDefinition } from '../../lib/tables/definition';
 import type { TableRecord } from '../../lib/control-plane/store';
 import type { CaptureSourceInput, CaptureStatus } from '../../workflows/captureSource';
@@ -121,5 +122,17 @@ describe('captureSource (MariaDB)', () => {
     const status = await capture();
     assert.equal(status.last!.changes, 0);
     assert.equal((await listRawKeys(adapters.s3, bucket, 'clinic', 'appointments')).length, before);
+  });
+
+  it('stops with a clear error when the binlog at its position was purged', async () => {
+    const saved = (await controlPlane.getCheckpoint('capture', source))!;
+    await controlPlane.saveCheckpoints([{ ...saved, position: 'mariadb-bin.999999:4' }]);
+    await assert.rejects(capture(), (err: unknown) => {
+      const failure = explainFailure(err);
+      assert.equal(failure.type, ErrorType.SourcePositionLost);
+      assert.match(failure.message, new RegExp(`source ${source}: the saved position mariadb-bin.999999:4 can no longer be read .*re-snapshot`));
+      return true;
+    });
+    await controlPlane.saveCheckpoints([saved]);
   });
 });

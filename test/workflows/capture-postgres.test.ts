@@ -14,7 +14,8 @@ import { createLogger, installTemporalRuntime } from '../../lib/logging';
 import { checkContinuity } from '../../lib/raw-zone/checks';
 import { readRawFileInfo } from '../../lib/raw-zone/read';
 import { PostgresSource } from '../../lib/sources/postgres';
-import { connectClient } from '../../lib/temporal/client';
+import { connectClient, explainFailure } from '../../lib/temporal/client';
+import { ErrorType } from '../../lib/common/errors';
 import { checkAgainstSource, parseTableDefinition } from '../../lib/tables/definition';
 import type { TableRecord } from '../../lib/control-plane/store';
 import type { CaptureSourceInput, CaptureStatus } from '../../workflows/captureSource';
@@ -206,6 +207,21 @@ describe('captureSource (PostgreSQL)', () => {
     const before = (await listRawKeys(adapters.s3, bucket, 'public', 'lab_orders')).length;
     const status = await capture();
     assert.equal(status.last!.changes, 0);
+    assert.equal((await listRawKeys(adapters.s3, bucket, 'public', 'lab_orders')).length, before);
+  });
+
+  it('stops with a clear error when its replication slot is lost, keeping what was captured', async () => {
+    const before = (await listRawKeys(adapters.s3, bucket, 'public', 'lab_orders')).length;
+    const admin = new pg.Client({ connectionString: labsUrl });
+    await admin.connect();
+    await admin.query('SELECT pg_drop_replication_slot($1)', [`danau_${source}`]);
+    await admin.end();
+    await assert.rejects(capture(), (err: unknown) => {
+      const failure = explainFailure(err);
+      assert.equal(failure.type, ErrorType.SourcePositionLost);
+      assert.match(failure.message, new RegExp(`source ${source}: the saved position .* can no longer be read .*re-snapshot`));
+      return true;
+    });
     assert.equal((await listRawKeys(adapters.s3, bucket, 'public', 'lab_orders')).length, before);
   });
 });
