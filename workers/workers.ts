@@ -52,7 +52,7 @@ const prebuiltBundle = path.join(__dirname, '..', 'workflow-bundle.js');
 export async function createWorkers({ config, connection, adapters, queues }: WorkerSetOptions): Promise<Worker[]> {
   const probes = createPlatformProbeActivities({ config, controlPlane: adapters.controlPlane, s3: adapters.s3 });
   const control = createControlPlaneActivities({ controlPlane: adapters.controlPlane, sources: adapters.sources });
-  const ingestion = createIngestionActivities({ config, controlPlane: adapters.controlPlane, s3: adapters.s3, captures: adapters.captures });
+  const ingestion = createIngestionActivities({ config, controlPlane: adapters.controlPlane, s3: adapters.s3, captures: adapters.captures, sources: adapters.sources });
 
   // Production uses the bundle built by `npm run bundle`; development bundles on start.
   const workflowSource: Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> = existsSync(prebuiltBundle)

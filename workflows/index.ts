@@ -3,3 +3,4 @@ export { onboardTable } from './onboardTable';
 export { checkStack } from './checkStack';
 export { captureSource } from './captureSource';
 export { checkIngestion } from './checkIngestion';
+export { reconcileTable } from './reconcileTable';

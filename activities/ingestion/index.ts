@@ -1,7 +1,7 @@
 // Ingestion activities: capturing a source database's changes into the raw zone in DMS's format.
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ErrorType } from '../../lib/common/errors';
 import { tableKey } from '../../lib/common/temporal';
 import { CaptureError, type CaptureConnections, type CapturedTable } from '../../lib/capture';
@@ -12,6 +12,9 @@ import { encodeDmsParquet, formatCommitTimestamp, RawValueError, type RawChange 
 import { compareRawKeys, loadObjectKey, parseRawKey, tablePrefix } from '../../lib/raw-zone/keys';
 import type { CaptureActivities, CaptureWindowResult } from '../../workflows/captureSource';
 import type { IngestionCheckActivities, IngestionCheckResult } from '../../workflows/checkIngestion';
+import type { ReconcileActivities } from '../../workflows/reconcileTable';
+import { keySetChecksum, listTableFiles, readObject, replayKeys } from '../../lib/raw-zone/objects';
+import type { SourceConnections } from '../../lib/sources';
 import { checkContinuity, checkFreshness, detectSchemaDrift } from '../../lib/raw-zone/checks';
 import { readRawFileInfo, UnreadableRawFileError, type RawFileInfo } from '../../lib/raw-zone/read';
 
@@ -20,6 +23,7 @@ export interface IngestionDeps {
   controlPlane: ControlPlane;
   s3: S3Client;
   captures: CaptureConnections;
+  sources: SourceConnections;
 }
 
 /** Checkpoint names: one per source (its position), one per table (its last change in the raw zone). */
@@ -31,7 +35,7 @@ export const CaptureCheckpoint = {
 // Full-load files hold this many rows each: small enough to encode in memory, large enough to be few.
 const LOAD_ROWS_PER_FILE = 20_000;
 
-export function createIngestionActivities({ config, controlPlane, s3, captures }: IngestionDeps): CaptureActivities & IngestionCheckActivities {
+export function createIngestionActivities({ config, controlPlane, s3, captures, sources }: IngestionDeps): CaptureActivities & IngestionCheckActivities & ReconcileActivities {
   async function put(key: string, body: Uint8Array): Promise<void> {
     await s3.send(new PutObjectCommand({ Bucket: config.buckets.raw, Key: key, Body: body, ContentType: 'application/vnd.apache.parquet' }));
   }
@@ -41,30 +45,52 @@ export function createIngestionActivities({ config, controlPlane, s3, captures }
   }
 
   return {
+    async reconcileTable({ table: key }) {
+      const ctx = Context.current();
+      const [sourceName, schema, name] = key.split('.');
+      const table = sourceName && schema && name ? await controlPlane.getTable(sourceName, schema, name) : null;
+      if (!table) badInput(`table ${key}: not onboarded (danau tables list)`);
+      const source = (await controlPlane.getSource(table.sourceName))!;
+      const sourceKeys = new Set(await sources.get(source).readKeys(table.schemaName, table.tableName, table.primaryKey));
+      let files = 0;
+      const rawKeys = await replayKeys(s3, config.buckets.raw, table.schemaName, table.tableName, table.primaryKey, (f) => {
+        files++;
+        ctx.heartbeat({ replayed: f });
+      });
+      const missingInRaw = [...sourceKeys].filter((k) => !rawKeys.has(k)).slice(0, 10);
+      const extraInRaw = [...rawKeys].filter((k) => !sourceKeys.has(k)).slice(0, 10);
+      const result = {
+        table: key,
+        match: missingInRaw.length === 0 && extraInRaw.length === 0,
+        source: { rows: sourceKeys.size, checksum: keySetChecksum(sourceKeys) },
+        raw: { rows: rawKeys.size, checksum: keySetChecksum(rawKeys), files },
+        missingInRaw,
+        extraInRaw,
+      };
+      const message = result.match
+        ? `table ${key}: ${result.source.rows} rows and key checksum ${result.source.checksum} match the raw zone`
+        : `table ${key}: source has ${result.source.rows} rows (checksum ${result.source.checksum}), the raw zone implies ${result.raw.rows} (checksum ${result.raw.checksum}); missing in raw: ${missingInRaw.join(', ') || 'none'}; extra in raw: ${extraInRaw.join(', ') || 'none'}`;
+      await controlPlane.recordIngestionChecks(table.tableId, [{ name: 'reconciliation', ok: result.match, message, details: result }]);
+      log.info('reconciled', { table: key, match: result.match, rows: result.source.rows });
+      return result;
+    },
+
     async checkIngestion({ table: key }) {
       const ctx = Context.current();
-      const [source, schema, name] = key.split('.');
-      const table = source && schema && name ? await controlPlane.getTable(source, schema, name) : null;
+      const [sourceName, schema, name] = key.split('.');
+      const table = sourceName && schema && name ? await controlPlane.getTable(sourceName, schema, name) : null;
       if (!table) badInput(`table ${key}: not onboarded (danau tables list)`);
       const checkpoint = await controlPlane.getCheckpoint('ingestion-check', key);
       const lastKey = typeof checkpoint?.details.lastKey === 'string' ? checkpoint.details.lastKey : '';
 
       // Files are listed and compared by name, never by modification time (apache/hudi#2850).
-      const keys: string[] = [];
-      let token: string | undefined;
-      do {
-        const page = await s3.send(new ListObjectsV2Command({ Bucket: config.buckets.raw, Prefix: tablePrefix(schema!, name!), ContinuationToken: token }));
-        for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
-        token = page.NextContinuationToken;
-      } while (token);
-      const ordered = keys.map(parseRawKey).sort(compareRawKeys);
+      const ordered = await listTableFiles(s3, config.buckets.raw, table.schemaName, table.tableName);
       const fresh = lastKey ? ordered.filter((k) => compareRawKeys(k, parseRawKey(lastKey)) > 0) : ordered;
 
       const infos: RawFileInfo[] = [];
       for (const k of fresh) {
-        const res = await s3.send(new GetObjectCommand({ Bucket: config.buckets.raw, Key: k.key }));
         try {
-          infos.push(await readRawFileInfo(k.key, await res.Body!.transformToByteArray()));
+          infos.push(await readRawFileInfo(k.key, await readObject(s3, config.buckets.raw, k.key)));
         } catch (err) {
           if (err instanceof UnreadableRawFileError) {
             throw ApplicationFailure.create({ message: `table ${key}: ${err.message}; move it aside to let the checks go on`, type: ErrorType.BadSourceData, nonRetryable: true });

@@ -42,4 +42,5 @@ export const WorkflowId = {
   checkStack: (runLabel: string) => `check-stack/${runLabel}`,
   captureSource: (source: string) => `capture/${source}`,
   checkIngestion: (table: string) => `check-ingestion/${table}`,
+  reconcileTable: (table: string) => `reconcile/${table}`,
 };

@@ -242,7 +242,7 @@ export class ControlPlane {
   }
 
   /** Records one run of a table's ingestion checks, all rows at once. */
-  async recordIngestionChecks(tableId: number, checks: { name: 'freshness' | 'continuity' | 'schema_drift'; ok: boolean; message: string; details: unknown }[]): Promise<void> {
+  async recordIngestionChecks(tableId: number, checks: { name: 'freshness' | 'continuity' | 'schema_drift' | 'reconciliation'; ok: boolean; message: string; details: unknown }[]): Promise<void> {
     await this.inTransaction(async (c) => {
       for (const check of checks) {
         await c.query('INSERT INTO ingestion_checks (table_id, check_name, ok, message, details) VALUES ($1, $2, $3, $4, $5)', [

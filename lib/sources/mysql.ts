@@ -1,4 +1,5 @@
 import mysql from 'mysql2/promise';
+import { quoteIdent, quoteQualified } from '../sql/identifiers';
 import type { SourceColumn, SourceDatabase, SourceTableDescription } from './types';
 
 interface ColumnRow extends mysql.RowDataPacket {
@@ -16,7 +17,8 @@ export class MysqlSource implements SourceDatabase {
   private readonly pool: mysql.Pool;
 
   constructor(connectionString: string) {
-    this.pool = mysql.createPool({ uri: connectionString, connectionLimit: 2, connectTimeout: 10_000 });
+    // Keys read as text (big numbers and dates exactly), for reconciliation.
+    this.pool = mysql.createPool({ uri: connectionString, connectionLimit: 2, connectTimeout: 10_000, supportBigNumbers: true, bigNumberStrings: true, dateStrings: true });
   }
 
   async describeTable(schema: string, table: string): Promise<SourceTableDescription | null> {
@@ -50,6 +52,14 @@ export class MysqlSource implements SourceDatabase {
       ),
       primaryKey: pk.map((r) => r.COLUMN_NAME),
     };
+  }
+
+  async readKeys(schema: string, table: string, primaryKey: string[]): Promise<string[]> {
+    const [rows] = await this.pool.query<mysql.RowDataPacket[]>({
+      sql: `SELECT ${primaryKey.map((k) => quoteIdent(k, 'mysql')).join(', ')} FROM ${quoteQualified(schema, table, 'mysql')}`,
+      rowsAsArray: true,
+    });
+    return (rows as unknown as unknown[][]).map((r) => r.map((v) => (v === null ? '' : Buffer.isBuffer(v) ? v.toString('hex') : String(v as string | number))).join('|'));
   }
 
   async close(): Promise<void> {

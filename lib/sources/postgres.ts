@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { quoteIdent, quoteQualified } from '../sql/identifiers';
 import type { SourceColumn, SourceDatabase, SourceTableDescription } from './types';
 
 export class PostgresSource implements SourceDatabase {
@@ -54,6 +55,15 @@ export class PostgresSource implements SourceDatabase {
       ),
       primaryKey: pk.rows.map((r) => r.column_name),
     };
+  }
+
+  async readKeys(schema: string, table: string, primaryKey: string[]): Promise<string[]> {
+    const cols = primaryKey.map((k) => `${quoteIdent(k)}::text`).join(`, `);
+    const { rows } = await this.pool.query<Record<string, string | null>>({
+      text: `SELECT ${cols} FROM ${quoteQualified(schema, table)}`,
+      rowMode: 'array',
+    } as pg.QueryConfig);
+    return (rows as unknown as (string | null)[][]).map((r) => r.map((v) => v ?? '').join('|'));
   }
 
   async close(): Promise<void> {

@@ -34,5 +34,7 @@ export interface SourceDatabase {
   readonly engine: SourceEngine;
   /** Null when the table does not exist. */
   describeTable(schema: string, table: string): Promise<SourceTableDescription | null>;
+  /** Every row's primary key as text (values joined by `|`), for reconciliation. */
+  readKeys(schema: string, table: string, primaryKey: string[]): Promise<string[]>;
   close(): Promise<void>;
 }

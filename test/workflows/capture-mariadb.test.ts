@@ -18,6 +18,8 @@ import { ErrorType } from '../../lib/common/errors';
 import { checkAgainstSource, parseTableDefinition } from '../../lib/tables/definition';
 import type { TableRecord } from '../../lib/control-plane/store';
 import type { CaptureSourceInput, CaptureStatus } from '../../workflows/captureSource';
+import type { ReconcileTableResult } from '../../workflows/reconcileTable';
+import mysql from 'mysql2/promise';
 import { createAdapters, createWorkers, type Adapters } from '../../workers/workers';
 import { generateChanges } from '../../scripts/sample/generator';
 import { getBytes, listRawKeys, readMysqlTable, replayRawTable } from '../support/replay';
@@ -122,6 +124,31 @@ describe('captureSource (MariaDB)', () => {
     const status = await capture();
     assert.equal(status.last!.changes, 0);
     assert.equal((await listRawKeys(adapters.s3, bucket, 'clinic', 'appointments')).length, before);
+  });
+
+  it('reconciles a table on demand: counts and key checksum against the raw zone, naming keys it lacks', async () => {
+    const reconcile = async () =>
+      (await client.workflow.execute('reconcileTable', {
+        taskQueue: testConfig().temporal.taskQueues.control,
+        workflowId: `${WorkflowId.reconcileTable(`${source}.clinic.patients`)}/${++run}`,
+        args: [{ table: `${source}.clinic.patients` }],
+      })) as ReconcileTableResult;
+    const before = await reconcile();
+    assert.equal(before.match, true, JSON.stringify(before));
+    assert.equal(before.source.checksum, before.raw.checksum);
+
+    const conn = await mysql.createConnection({ uri: clinicUrl });
+    const [[row]] = await conn.query<mysql.RowDataPacket[]>('SELECT MAX(patient_id) + 1 AS id FROM patients');
+    const id = String(row!.id);
+    await conn.query("INSERT INTO patients (patient_id, medical_record_no, full_name, gender, birth_date, city, registered_at) VALUES (?, ?, 'Uji Rekonsiliasi', 'F', '1990-01-01', 'Bogor', NOW(3))", [id, `MRN-R${id}`]);
+    await conn.end();
+    const lagging = await reconcile();
+    assert.equal(lagging.match, false);
+    assert.deepEqual(lagging.missingInRaw, [id]);
+    assert.equal(lagging.source.rows, lagging.raw.rows + 1);
+
+    await capture();
+    assert.equal((await reconcile()).match, true);
   });
 
   it('stops with a clear error when the binlog at its position was purged', async () => {
