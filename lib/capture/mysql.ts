@@ -47,6 +47,11 @@ function sourceValue(v: unknown): SourceValue {
   return JSON.stringify(v);
 }
 
+const keyPart = (v: unknown): string => {
+  const s = sourceValue(v);
+  return s === null ? '\u0000null' : typeof s === 'string' ? s : Buffer.from(s).toString('hex');
+};
+
 export class MysqlCapture implements SourceCapture {
   private readonly pool: mysql.Pool;
 
@@ -177,7 +182,14 @@ export class MysqlCapture implements SourceCapture {
             if (entry && table && 'rows' in e) {
               const cols = columnsOf(table, entry.columnSchemas.map((c) => c.COLUMN_NAME));
               for (const r of e.rows as unknown[]) {
-                if (name === 'updaterows') changes.push({ table: table.key, op: 'U', columns: cols, values: rowValues(cols, (r as { after: RowData }).after) });
+                if (name === 'updaterows') {
+                  const { before, after } = r as { before: RowData; after: RowData };
+                  // Downstream applies changes by key: a changed key is the old key's delete and the new key's insert.
+                  if (table.primaryKey.some((k) => keyPart(before[k]) !== keyPart(after[k]))) {
+                    changes.push({ table: table.key, op: 'D', columns: cols, values: rowValues(cols, before) });
+                    changes.push({ table: table.key, op: 'I', columns: cols, values: rowValues(cols, after) });
+                  } else changes.push({ table: table.key, op: 'U', columns: cols, values: rowValues(cols, after) });
+                }
                 else changes.push({ table: table.key, op: name === 'writerows' ? 'I' : 'D', columns: cols, values: rowValues(cols, r as RowData) });
               }
             }

@@ -13,6 +13,13 @@ import type { CapturedChange, CapturedTransaction } from './window';
 /** Every value in PostgreSQL's text form: no parsing into JS numbers or Dates. */
 const TEXT_TYPES = { getTypeParser: () => (value: string) => value };
 
+function keyChanged(primaryKey: string[], columns: LakeColumn[], before: TupleValue[], after: TupleValue[]): boolean {
+  return primaryKey.some((k) => {
+    const i = columns.findIndex((c) => c.name === k);
+    return i >= 0 && typeof before[i] === 'string' && before[i] !== after[i];
+  });
+}
+
 /** Fixed-width hex: LSNs compare as text in change sequences and object keys. */
 export function lsnKey(lsn: string | bigint): string {
   const v = typeof lsn === 'bigint' ? lsn : parseLsn(lsn);
@@ -241,6 +248,13 @@ export class PostgresCapture implements SourceCapture {
           if (!rel.table || !current) break;
           const tuple = m.tag === 'delete' ? m.oldTuple : m.newTuple;
           const old = m.tag === 'update' && !m.oldIsKeyOnly ? m.oldTuple : null;
+          // PostgreSQL sends the old key only when an update changed it. Downstream applies changes
+          // by key, so a key change is written as the old key's delete and the new key's insert.
+          if (m.tag === 'update' && m.oldTuple && keyChanged(rel.table.primaryKey, rel.columns, m.oldTuple, m.newTuple)) {
+            current.push({ table: rel.table.key, op: 'D', columns: rel.columns, values: this.tupleValues(rel.table.key, rel.columns, m.oldTuple, null, true) });
+            current.push({ table: rel.table.key, op: 'I', columns: rel.columns, values: this.tupleValues(rel.table.key, rel.columns, m.newTuple, old) });
+            break;
+          }
           current.push({
             table: rel.table.key,
             op: m.tag === 'insert' ? 'I' : m.tag === 'update' ? 'U' : 'D',
@@ -277,10 +291,13 @@ export class PostgresCapture implements SourceCapture {
     await this.pool.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1', [this.slot]);
   }
 
-  private tupleValues(table: string, columns: LakeColumn[], tuple: TupleValue[], old: TupleValue[] | null): Record<string, SourceValue> {
+  private tupleValues(table: string, columns: LakeColumn[], tuple: TupleValue[], old: TupleValue[] | null, keyOnly = false): Record<string, SourceValue> {
     const out: Record<string, string | null> = {};
     columns.forEach((c, i) => {
       let v = tuple[i] ?? null;
+      // A key-only old tuple carries nothing for the other columns: they are unknown, written as NULL
+      // (as DMS writes a delete under the default replica identity).
+      if (keyOnly && v !== null && typeof v === 'object') v = null;
       if (v !== null && typeof v === 'object') {
         const before = old?.[i];
         if (typeof before === 'string' || before === null) v = before ?? null;

@@ -91,11 +91,19 @@ export async function generateChanges(env: Readonly<Record<string, string | unde
           [pick(CITIES), `08${Math.floor(rnd() * 1e10)}`, Math.floor(rnd() * 1e6)],
         );
         count('clinic.patients', 'updated', res.affectedRows);
-      } else if (roll < 0.7) {
+      } else if (roll < 0.67) {
         const [res] = await clinic.query<mysql.ResultSetHeader>(
           "DELETE FROM appointments WHERE status IN ('CANCELLED', 'NO_SHOW') ORDER BY appointment_id LIMIT 1",
         );
         count('clinic.appointments', 'deleted', res.affectedRows);
+      } else if (roll < 0.7) {
+        // A primary key that changes (a re-numbered booking): CDC must carry it as delete + insert.
+        const [[ids]] = await clinic.query<mysql.RowDataPacket[]>('SELECT MIN(appointment_id) AS lo, MAX(appointment_id) AS hi FROM appointments');
+        const [res] = await clinic.query<mysql.ResultSetHeader>('UPDATE appointments SET appointment_id = ? WHERE appointment_id = ?', [
+          Number(ids!.hi) + 1,
+          Number(ids!.lo) + Math.floor(rnd() * 20),
+        ]);
+        count('clinic.appointments', 'updated', res.affectedRows);
       } else if (roll < 0.85) {
         // A lab order with its results, in one transaction across both tables.
         await labs.query('BEGIN');
@@ -129,12 +137,19 @@ export async function generateChanges(env: Readonly<Record<string, string | unde
           [pick(ORDER_STATUSES), Math.floor(rnd() * 50)],
         );
         count('labs.lab_orders', 'updated', r.rowCount ?? 0);
-      } else {
+      } else if (roll < 0.975) {
         const r = await labs.query(
           'DELETE FROM lab_results WHERE result_id = (SELECT result_id FROM lab_results ORDER BY result_id DESC OFFSET $1 LIMIT 1)',
           [Math.floor(rnd() * 50)],
         );
         count('labs.lab_results', 'deleted', r.rowCount ?? 0);
+      } else {
+        const r = await labs.query(
+          `UPDATE lab_results SET result_id = (SELECT max(result_id) + 1 FROM lab_results)
+            WHERE result_id = (SELECT result_id FROM lab_results ORDER BY result_id OFFSET $1 LIMIT 1)`,
+          [Math.floor(rnd() * 50)],
+        );
+        count('labs.lab_results', 'updated', r.rowCount ?? 0);
       }
     }
   } catch (err) {

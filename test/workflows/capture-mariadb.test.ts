@@ -119,6 +119,15 @@ describe('captureSource (MariaDB)', () => {
     await assertRawZoneMatchesSource();
   });
 
+  it('carries a changed primary key as the old key deleted and the new one inserted', async () => {
+    const conn = await mysql.createConnection({ uri: clinicUrl });
+    await conn.query('UPDATE appointments SET appointment_id = (SELECT m FROM (SELECT MAX(appointment_id) + 1 AS m FROM appointments) x) WHERE appointment_id = (SELECT n FROM (SELECT MIN(appointment_id) AS n FROM appointments) y)');
+    await conn.end();
+    const status = await capture();
+    assert.ok(status.last!.changes >= 2);
+    await assertRawZoneMatchesSource();
+  });
+
   it('writes nothing when nothing changed, and never rewrites a file', async () => {
     const before = (await listRawKeys(adapters.s3, bucket, 'clinic', 'appointments')).length;
     const status = await capture();

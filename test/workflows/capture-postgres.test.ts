@@ -121,6 +121,29 @@ describe('captureSource (PostgreSQL)', () => {
     await assertRawZoneMatchesSource();
   });
 
+  it('carries a changed primary key and a large transaction', async () => {
+    const admin = new pg.Client({ connectionString: labsUrl });
+    await admin.connect();
+    try {
+      await admin.query('UPDATE lab_results SET result_id = (SELECT max(result_id) + 1 FROM lab_results) WHERE result_id = (SELECT min(result_id) FROM lab_results)');
+      await admin.query('BEGIN');
+      await admin.query(
+        `INSERT INTO lab_orders (order_id, order_number, patient_id, panel_code, panel_name, priority, status, ordered_at, price)
+         SELECT 9000000 + g, 'BIG-' || g, 1, 'CBC', 'Darah Lengkap', 'routine', 'ordered', now(), 1000.00 + g FROM generate_series(1, 3000) g`,
+      );
+      await admin.query('COMMIT');
+      const status = await capture();
+      assert.ok(status.last!.changes >= 3002, `captured ${status.last!.changes}`);
+      await assertRawZoneMatchesSource();
+      await admin.query('DELETE FROM lab_orders WHERE order_id > 9000000');
+      await capture();
+      await assertRawZoneMatchesSource();
+    } finally {
+      await admin.query('DELETE FROM lab_orders WHERE order_id > 9000000').catch(() => undefined);
+      await admin.end();
+    }
+  });
+
   it('runs the ingestion checks on what it wrote, and records them', async () => {
     const result = (await client.workflow.execute('checkIngestion', {
       taskQueue: testConfig().temporal.taskQueues.control,
