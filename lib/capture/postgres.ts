@@ -65,12 +65,9 @@ export class PostgresCapture implements SourceCapture {
   constructor(private readonly connectionString: string, private readonly sourceName: string) {
     this.slot = `danau_${sourceName}`;
     this.publication = `danau_${sourceName}`;
-    this.pool = new pg.Pool({ connectionString, max: 2, connectionTimeoutMillis: 10_000 });
+    // Output functions run in our session: fix how they print times, dates and floats, at connect.
+    this.pool = new pg.Pool({ connectionString, max: 2, connectionTimeoutMillis: 10_000, options: '-c TimeZone=UTC -c DateStyle=ISO,YMD -c extra_float_digits=3' });
     this.pool.on('error', () => undefined);
-    // Output functions run in our session: fix how they print times, dates and floats.
-    this.pool.on('connect', (client) => {
-      client.query("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET extra_float_digits = 3").catch(() => undefined);
-    });
   }
 
   async close(): Promise<void> {
