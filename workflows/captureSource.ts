@@ -13,7 +13,7 @@ export interface CaptureSourceInput {
   /** About how many changes one window takes at most. Default 50,000. */
   maxChanges?: number;
   /** Stop after this many windows (for backfills and tests); default: run until cancelled. */
-  maxWindows?: number;
+  maxWindows?: number | null;
   /** Carried across continue-as-new. */
   totals?: CaptureTotals;
 }
@@ -96,7 +96,7 @@ export async function captureSource(input: CaptureSourceInput): Promise<CaptureS
       t.changes += f.changes;
       t.files++;
     }
-    if (input.maxWindows !== undefined && totals.windows >= input.maxWindows) return { source: input.source, paused, totals, last };
+    if (input.maxWindows != null && totals.windows >= input.maxWindows) return { source: input.source, paused, totals, last };
     if (run + 1 >= WINDOWS_PER_RUN || workflowInfo().continueAsNewSuggested) {
       await continueAsNew<typeof captureSource>({ ...input, totals });
     }
