@@ -16,6 +16,7 @@ export interface CaptureSourceInput {
   maxWindows?: number | null;
   /** Carried across continue-as-new. */
   totals?: CaptureTotals;
+  paused?: boolean;
 }
 
 export interface CaptureTotals {
@@ -76,7 +77,7 @@ export async function captureSource(input: CaptureSourceInput): Promise<CaptureS
   const windowSeconds = input.windowSeconds ?? 60;
   const maxChanges = input.maxChanges ?? 50_000;
   const totals: CaptureTotals = input.totals ?? { windows: 0, changes: 0, files: 0, perTable: {} };
-  let paused = false;
+  let paused = input.paused ?? false;
   let last: CaptureWindowResult | null = null;
   const ingestion = ingestionActivities();
   upsertSearchAttributes([{ key: SearchAttribute.layer, value: 'raw' }]);
@@ -98,7 +99,7 @@ export async function captureSource(input: CaptureSourceInput): Promise<CaptureS
     }
     if (input.maxWindows != null && totals.windows >= input.maxWindows) return { source: input.source, paused, totals, last };
     if (run + 1 >= WINDOWS_PER_RUN || workflowInfo().continueAsNewSuggested) {
-      await continueAsNew<typeof captureSource>({ ...input, totals });
+      await continueAsNew<typeof captureSource>({ ...input, totals, paused });
     }
     // A full window takes the next one at once; otherwise wait, waking early on pause.
     if (last.changes < maxChanges) await condition(() => paused, `${windowSeconds} seconds`);

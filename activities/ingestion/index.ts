@@ -1,15 +1,15 @@
 // Ingestion activities: capturing a source database's changes into the raw zone in DMS's format.
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { DeleteObjectsCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ErrorType } from '../../lib/common/errors';
 import { tableKey } from '../../lib/common/temporal';
 import { CaptureError, type CaptureConnections, type CapturedTable } from '../../lib/capture';
-import { buildWindowFiles, changeSeq, type TableTarget } from '../../lib/capture/window';
+import { buildWindowFiles, changeSeq, type TableTarget, type WindowFile } from '../../lib/capture/window';
 import type { DanauConfig } from '../../lib/config';
 import type { Checkpoint, ControlPlane } from '../../lib/control-plane/store';
 import { encodeDmsParquet, formatCommitTimestamp, RawValueError, type RawChange } from '../../lib/raw-zone/dms-file';
-import { compareRawKeys, loadObjectKey, parseRawKey, tablePrefix } from '../../lib/raw-zone/keys';
+import { compareRawKeys, loadObjectKey, parseRawKey } from '../../lib/raw-zone/keys';
 import type { CaptureActivities, CaptureWindowResult } from '../../workflows/captureSource';
 import type { IngestionCheckActivities, IngestionCheckResult } from '../../workflows/checkIngestion';
 import type { ReconcileActivities } from '../../workflows/reconcileTable';
@@ -133,11 +133,32 @@ export function createIngestionActivities({ config, controlPlane, s3, captures, 
       if (!url) throw ApplicationFailure.create({ message: `source ${sourceName}: environment variable ${source.connectionEnv} is not set`, type: ErrorType.SourceMisconfigured, nonRetryable: true });
       const capture = captures.get(source, url);
 
-      const tables: CapturedTable[] = (await controlPlane.listTables())
-        .filter((t) => t.sourceName === sourceName && t.enabled)
-        .map((t) => ({ key: tableKey({ source: t.sourceName, schema: t.schemaName, table: t.tableName }), schema: t.schemaName, table: t.tableName, primaryKey: t.primaryKey, columns: t.columns }));
-      if (tables.length === 0) badInput(`source ${sourceName}: no enabled table is onboarded (danau tables add)`);
+      // Capture carries every onboarded table, enabled or not (enabled decides whether its pipeline
+      // is scheduled): a table disabled for a while and enabled again has missed nothing. A table
+      // gone from the source is skipped when disabled and an error when enabled.
+      const catalog = sources.get(source);
+      const tables: CapturedTable[] = [];
+      const missing: string[] = [];
+      for (const t of (await controlPlane.listTables()).filter((r) => r.sourceName === sourceName)) {
+        const key = tableKey({ source: t.sourceName, schema: t.schemaName, table: t.tableName });
+        if (!(await catalog.describeTable(t.schemaName, t.tableName))) {
+          if (t.enabled) missing.push(key);
+          continue;
+        }
+        tables.push({ key, schema: t.schemaName, table: t.tableName, primaryKey: t.primaryKey, columns: t.columns });
+      }
+      if (missing.length) {
+        throw ApplicationFailure.create({
+          message: `source ${sourceName}: onboarded table(s) ${missing.join(', ')} no longer exist at the source; disable them (danau tables add … --disabled) or re-create them`,
+          type: ErrorType.BadSourceData,
+          nonRetryable: true,
+        });
+      }
+      if (tables.length === 0) badInput(`source ${sourceName}: no onboarded table exists at the source (danau tables add)`);
 
+      // Heartbeat on a clock, not only between steps: a long read, a large transaction or a slot
+      // waiting for old transactions must not look like a dead worker and be redone over and over.
+      const beat = setInterval(() => ctx.heartbeat(), 5_000);
       return withCaptureErrors(async () => {
         await capture.prepare(tables);
         const saved = await controlPlane.getCheckpoint('capture', sourceName);
@@ -204,7 +225,8 @@ export function createIngestionActivities({ config, controlPlane, s3, captures, 
             const cp = tableCheckpoints.get(t.key);
             const last = cp?.position ?? '';
             const skip = typeof cp?.details.skipThrough === 'string' && cp.details.skipThrough > last ? cp.details.skipThrough : last;
-            return [t.key, { schema: t.schema, table: t.table, lastChangeSeq: last, skipThrough: skip }];
+            const lastKeyTimestamp = typeof cp?.details.lastKeyTimestamp === 'string' ? cp.details.lastKeyTimestamp : '';
+            return [t.key, { schema: t.schema, table: t.table, lastChangeSeq: last, skipThrough: skip, lastKeyTimestamp }];
           }),
         );
         const files = buildWindowFiles(window.transactions, targets);
@@ -214,7 +236,11 @@ export function createIngestionActivities({ config, controlPlane, s3, captures, 
         }
         // Files are in S3: now, and only now, the positions move, and then the source may forget.
         await controlPlane.saveCheckpoints([
-          ...files.map((f) => ({ ...CaptureCheckpoint.table(f.table), position: f.lastChangeSeq, details: tableCheckpoints.get(f.table)?.details ?? {} })),
+          ...lastFilePerTable(files).map((f) => ({
+            ...CaptureCheckpoint.table(f.table),
+            position: f.lastChangeSeq,
+            details: { ...(tableCheckpoints.get(f.table)?.details ?? {}), lastKeyTimestamp: f.keyTimestamp },
+          })),
           { ...CaptureCheckpoint.source(sourceName), position: window.endPosition, details: {} },
         ]);
         await capture.release(window.endPosition);
@@ -232,14 +258,20 @@ export function createIngestionActivities({ config, controlPlane, s3, captures, 
           loaded,
           lagSeconds,
         };
-      });
+      }).finally(() => clearInterval(beat));
     },
   };
 
   async function deleteLoadFiles(schema: string, table: string): Promise<void> {
-    const listed = await s3.send(new ListObjectsV2Command({ Bucket: config.buckets.raw, Prefix: `${tablePrefix(schema, table)}LOAD` }));
-    const keys = (listed.Contents ?? []).map((o) => ({ Key: o.Key! }));
-    if (keys.length) await s3.send(new DeleteObjectsCommand({ Bucket: config.buckets.raw, Delete: { Objects: keys } }));
+    const loads = (await listTableFiles(s3, config.buckets.raw, schema, table)).filter((f) => f.kind === 'load');
+    for (let i = 0; i < loads.length; i += 1000) {
+      await s3.send(new DeleteObjectsCommand({ Bucket: config.buckets.raw, Delete: { Objects: loads.slice(i, i + 1000).map((f) => ({ Key: f.key })) } }));
+    }
+  }
+
+  /** A table can get two files in one window (a schema change mid-window): its checkpoint is the last. */
+  function lastFilePerTable(files: WindowFile[]): WindowFile[] {
+    return [...new Map(files.map((f) => [f.table, f])).values()];
   }
 
   /** Bad source data is not retried: the message names the table and column to fix. */

@@ -33,6 +33,9 @@ export function binlogKey(p: BinlogPosition): string {
   return `${n.padStart(6, '0')}${String(p.position).padStart(12, '0')}`;
 }
 
+const IDLE_MS = 1_500;
+const READ_START_TIMEOUT_MS = 30_000;
+
 function compare(a: BinlogPosition, b: BinlogPosition): number {
   return a.file === b.file ? a.position - b.position : a.file < b.file ? -1 : 1;
 }
@@ -84,6 +87,8 @@ export class MysqlCapture implements SourceCapture {
   async withSnapshot<T>(_first: boolean, work: (reader: SnapshotReader, point: SnapshotPoint) => Promise<T>): Promise<T> {
     const conn = await this.pool.getConnection();
     try {
+      // TIMESTAMP values print in the session's zone: UTC, as the binlog path writes them.
+      await conn.query("SET time_zone = '+00:00'");
       await conn.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
       await conn.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
       // MariaDB reports the binlog position that matches this very snapshot: the seam between the
@@ -150,9 +155,14 @@ export class MysqlCapture implements SourceCapture {
       let file = start.file;
       let reached: BinlogPosition | null = null;
       let finished = false;
+      let idle: NodeJS.Timeout | undefined;
+      // A binlog read that never starts is a connection problem: fail (the activity retries).
+      const deadline = setTimeout(() => finish(new Error(`source ${this.sourceName}: no binlog event within ${READ_START_TIMEOUT_MS / 1000} s of starting the read`)), READ_START_TIMEOUT_MS);
       const finish = (err?: Error) => {
         if (finished) return;
         finished = true;
+        clearTimeout(idle);
+        clearTimeout(deadline);
         zongji.removeAllListeners('binlog');
         zongji.once('stopped', () => (err ? reject(err) : resolve({ transactions, endPosition: reached ? formatBinlogPosition(reached) : null })));
         zongji.stop();
@@ -170,6 +180,16 @@ export class MysqlCapture implements SourceCapture {
       const rowValues = (cols: LakeColumn[], row: RowData) => Object.fromEntries(cols.map((c) => [c.name, sourceValue(row[c.name])]));
 
       zongji.on('binlog', (e: AnyBinlogEvent) => {
+        clearTimeout(deadline);
+        // The server sends what exists and then waits. Once it has been quiet for a moment, every
+        // event before the window's end has been delivered (or filtered out as another schema's),
+        // whatever event the binlog happens to end with.
+        clearTimeout(idle);
+        idle = setTimeout(() => {
+          if (changes.length > 0) return;
+          if (!reached || compare(reached, end) < 0) reached = end;
+          finish();
+        }, IDLE_MS);
         try {
           const name = e.getEventName();
           if (name === 'rotate' && 'binlogName' in e) {
@@ -196,6 +216,13 @@ export class MysqlCapture implements SourceCapture {
           }
           if (name === 'xid') {
             const at = { file, position: e.nextPosition };
+            if (compare(at, end) > 0) {
+              // Committed after this window's end: it belongs to the next window.
+              changes = [];
+              reached = end;
+              finish();
+              return;
+            }
             if (changes.length) {
               const ts = new Date(e.timestamp).toISOString();
               transactions.push({ commitTimestamp: `${ts.slice(0, 10)} ${ts.slice(11, 19)}.000000`, position: binlogKey(at), changes });
@@ -206,10 +233,10 @@ export class MysqlCapture implements SourceCapture {
             if (compare(at, end) >= 0 || (!uptoEnd && total >= maxChanges)) finish();
             return;
           }
-          // Statements outside transactions (DDL) also move the position.
-          if (name === 'query' && changes.length === 0 && e.nextPosition > 0) {
-            reached = { file, position: e.nextPosition };
-            if (compare(reached, end) >= 0) finish();
+          // Outside a transaction any event (DDL, checkpoint, another schema's) can be the window's end.
+          if (changes.length === 0 && e.nextPosition > 0 && compare({ file, position: e.nextPosition }, end) >= 0) {
+            reached = end;
+            finish();
           }
         } catch (err) {
           finish(err as Error);
@@ -219,7 +246,8 @@ export class MysqlCapture implements SourceCapture {
         const message = /Could not find first log file/i.test(err.message)
           ? `source ${this.sourceName}: binlog ${start.file} is gone (purged): changes after ${from} cannot be read; re-snapshot the source's tables`
           : `source ${this.sourceName}: binlog read failed: ${err.message}`;
-        finish(new CaptureError(message, /purged/.test(message) ? 'lost-position' : 'bad-data'));
+        // A purged binlog cannot be read again; anything else (a dropped connection) is retried.
+        finish(/purged/.test(message) ? new CaptureError(message, 'lost-position') : new Error(message));
       });
       zongji.start({
         serverId: 100_000 + Math.floor(Math.random() * 1_000_000),

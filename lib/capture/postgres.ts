@@ -75,17 +75,6 @@ export class PostgresCapture implements SourceCapture {
   }
 
   async prepare(tables: CapturedTable[]): Promise<void> {
-    const { rows } = await this.pool.query<{ name: string }>(
-      'SELECT name FROM unnest($1::text[]) AS name WHERE to_regclass(name) IS NULL',
-      [tables.map((t) => quoteQualified(t.schema, t.table))],
-    );
-    if (rows.length) {
-      const gone = tables.filter((t) => rows.some((r) => r.name === quoteQualified(t.schema, t.table))).map((t) => t.key);
-      throw new CaptureError(
-        `source ${this.sourceName}: onboarded table(s) ${gone.join(', ')} no longer exist at the source; disable them (danau tables add … --disabled) or re-create them`,
-        'bad-data',
-      );
-    }
     await this.publish(tables);
   }
 
@@ -118,8 +107,21 @@ export class PostgresCapture implements SourceCapture {
   }
 
   /** The slot holds the position; `from` is what the control plane saved, for the caller's checks. */
-  read(tables: CapturedTable[], _from: string, uptoEnd: string | null, maxChanges: number): Promise<CaptureWindowRead> {
-    return this.peek(tables, uptoEnd, maxChanges);
+  async read(tables: CapturedTable[], _from: string, uptoEnd: string | null, maxChanges: number): Promise<CaptureWindowRead> {
+    if (uptoEnd) {
+      // Redoing a window: the same transactions, and the same end even when its tail was quiet.
+      const redo = await this.peek(tables, uptoEnd, null);
+      return { transactions: redo.transactions, endPosition: uptoEnd };
+    }
+    // Bound the window by the WAL flushed now. pgoutput skips transactions that touch no published
+    // table, so when the captured tables are quiet the peek returns nothing; the slot must still move
+    // to here, or the source keeps all its WAL for us.
+    const { rows } = await this.pool.query<{ lsn: string }>('SELECT pg_current_wal_flush_lsn()::text AS lsn');
+    const flushed = rows[0]!.lsn;
+    const window = await this.peek(tables, flushed, maxChanges);
+    const slot = await this.slotPosition();
+    if (window.transactions.length === 0 && slot !== null && parseLsn(flushed) > parseLsn(slot)) return { transactions: [], endPosition: flushed };
+    return window;
   }
 
   release(position: string): Promise<void> {
@@ -211,12 +213,12 @@ export class PostgresCapture implements SourceCapture {
    * Reads the committed transactions after the slot's position without consuming them: up to
    * `uptoLsn` exactly (a window being redone), or up to about `maxChanges` changes.
    */
-  async peek(tables: CapturedTable[], uptoLsn: string | null, maxChanges: number): Promise<CaptureWindowRead> {
+  async peek(tables: CapturedTable[], uptoLsn: string | null, maxChanges: number | null): Promise<CaptureWindowRead> {
     const byName = new Map(tables.map((t) => [`${t.schema}.${t.table}`, t]));
     const { rows } = await this.pool.query<{ lsn: string; data: Buffer }>(
       `SELECT lsn::text AS lsn, data FROM pg_logical_slot_peek_binary_changes($1, $2::pg_lsn, $3,
          'proto_version', '1', 'publication_names', $4)`,
-      [this.slot, uptoLsn, uptoLsn ? null : maxChanges, this.publication],
+      [this.slot, uptoLsn, maxChanges, this.publication],
     );
     const relations = new Map<number, { relation: Relation; table: CapturedTable | undefined; columns: LakeColumn[] }>();
     const transactions: CapturedTransaction[] = [];

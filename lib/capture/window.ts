@@ -29,11 +29,15 @@ export interface TableTarget {
   lastChangeSeq: string;
   /** Changes at or before this sequence are already in the raw zone (a redone window, or the full load). */
   skipThrough: string;
+  /** The time in the table's last file key ('' before the first). */
+  lastKeyTimestamp: string;
 }
 
 export interface WindowFile {
   table: string;
   key: string;
+  /** The time the key is named by: never before the table's previous key's time. */
+  keyTimestamp: string;
   file: DmsFile;
   lastChangeSeq: string;
 }
@@ -56,10 +60,16 @@ export function buildWindowFiles(transactions: CapturedTransaction[], targets: R
       // A column change at the source mid-window starts a new file, so every file has one schema.
       if (current && current.file.columns !== change.columns) current = undefined;
       if (!current) {
-        const previous = open.get(change.table)?.lastChangeSeq ?? target.lastChangeSeq;
+        const prior = open.get(change.table);
+        const previous = prior?.lastChangeSeq ?? target.lastChangeSeq;
+        // Keys must sort in change order, and commit times need not: MariaDB stamps a transaction
+        // with its statement's start, in whole seconds. So a key's time never goes back.
+        const floor = prior?.keyTimestamp ?? target.lastKeyTimestamp;
+        const keyTimestamp = txn.commitTimestamp > floor ? txn.commitTimestamp : floor;
         current = {
           table: change.table,
-          key: cdcObjectKey(target.schema, target.table, txn.commitTimestamp, seq),
+          key: cdcObjectKey(target.schema, target.table, keyTimestamp, seq),
+          keyTimestamp,
           file: { table: change.table, columns: change.columns, changes: [], previousChangeSeq: previous },
           lastChangeSeq: previous,
         };

@@ -73,12 +73,26 @@ function toUnscaled(s: string, scale: number): bigint {
 
 const TIMESTAMP = /^(\d{4})-(\d\d)-(\d\d)[ T](\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?(?:\s*(Z|[+-]\d\d(?::?\d\d)?))?$/;
 
+// Date.UTC reads years 0-99 as 1900-1999; setUTCFullYear does not.
+function utcMillis(y: number, mo: number, d: number, h = 0, mi = 0, s = 0): number {
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) throw new Error('field out of range');
+  const date = new Date(0);
+  date.setUTCFullYear(y, mo - 1, d);
+  date.setUTCHours(h, mi, s, 0);
+  return date.getTime();
+}
+
+/** MySQL's zero dates (0000-00-00) are not dates; DMS writes them as NULL. */
+export function isZeroDate(s: string): boolean {
+  return /^0000-00-00/.test(s.trim());
+}
+
 /** Microseconds since the epoch; a value without an offset is taken as UTC. */
 export function timestampMicros(s: string): bigint {
   const m = TIMESTAMP.exec(s.trim());
   if (!m) throw new Error('not a timestamp');
   const [, y, mo, d, h, mi, se, frac = '', zone] = m;
-  let ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(se));
+  let ms = utcMillis(Number(y), Number(mo), Number(d), Number(h), Number(mi), Number(se));
   if (zone && zone !== 'Z') {
     const sign = zone.startsWith('-') ? -1 : 1;
     const digits = zone.slice(1).replace(':', '');
@@ -90,7 +104,7 @@ export function timestampMicros(s: string): bigint {
 function dateDays(s: string): number {
   const m = /^(\d{4})-(\d\d)-(\d\d)$/.exec(s.trim());
   if (!m) throw new Error('not a date (yyyy-MM-dd)');
-  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) / 86_400_000;
+  return utcMillis(Number(m[1]), Number(m[2]), Number(m[3])) / 86_400_000;
 }
 
 const INT32 = { min: -(2n ** 31n), max: 2n ** 31n - 1n };
@@ -206,6 +220,7 @@ export async function encodeDmsParquet(file: DmsFile): Promise<Uint8Array> {
       data: sorted.map((change) => {
         const v = change.values[col.name];
         if (v === null || v === undefined) return null;
+        if (typeof v === 'string' && (col.lakeType === 'date' || col.lakeType === 'timestamp') && isZeroDate(v)) return null;
         try {
           return encoders[i]!.encode(v);
         } catch (err) {

@@ -85,6 +85,18 @@ describe('DMS Parquet files', () => {
     );
   });
 
+  it('writes MySQL zero dates as NULL, as DMS does', async () => {
+    const bytes = await encodeDmsParquet({
+      table: 't',
+      columns: [col('born', 'date'), col('at', 'timestamp')],
+      changes: [change('1', 'I', { born: '0000-00-00', at: '0000-00-00 00:00:00' })],
+      previousChangeSeq: '',
+    });
+    const [row] = await readAll(bytes);
+    assert.equal(row!.born, null);
+    assert.equal(row!.at, null);
+  });
+
   it('refuses changes out of sequence', async () => {
     await assert.rejects(
       encodeDmsParquet({ table: 't', columns, changes: [change('2', 'I', {}), change('1', 'I', {})], previousChangeSeq: '' }),
@@ -108,6 +120,9 @@ describe('DMS Parquet files', () => {
     assert.equal(formatCommitTimestamp('2026-11-23 11:05:06.5+07'), '2026-11-23 04:05:06.500000');
     assert.equal(formatCommitTimestamp('1969-12-31 23:59:59.999999'), '1969-12-31 23:59:59.999999');
     assert.equal(timestampMicros('1970-01-01 00:00:01.000001'), 1_000_001n);
+    // Years before 100 are not shifted into the 1900s.
+    assert.equal(formatCommitTimestamp('0001-01-01 00:00:00'), '0001-01-01 00:00:00.000000');
+    assert.throws(() => timestampMicros('2026-13-01 00:00:00'), /field out of range/);
   });
 });
 
