@@ -21,12 +21,15 @@ export interface SourceTableCheck {
   primaryKey: string[];
   columns: LakeColumn[];
   problems: string[];
+  warnings: string[];
 }
 
 export interface OnboardTableResult {
   table: string;
   tableId: number;
   outcome: RecordOutcome;
+  /** Not blocking, but to fix at the source (e.g. replica identity for CDC). */
+  warnings: string[];
   sourceEngine: 'mysql' | 'postgres';
   primaryKey: string[];
   columns: LakeColumn[];
@@ -68,6 +71,7 @@ export async function onboardTable(input: OnboardTableInput): Promise<OnboardTab
     table: tableKey(check.definition),
     tableId: table.tableId,
     outcome,
+    warnings: check.warnings,
     sourceEngine: check.sourceEngine,
     primaryKey: table.primaryKey,
     columns: table.columns,

@@ -54,6 +54,15 @@ export class PostgresSource implements SourceDatabase {
         }),
       ),
       primaryKey: pk.rows.map((r) => r.column_name),
+      unloggedLargeColumns: (
+        await this.pool.query<{ attname: string }>(
+          `SELECT a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+            WHERE c.oid = format('%I.%I', $1::text, $2::text)::regclass AND c.relreplident = 'd'
+              AND a.attnum > 0 AND NOT a.attisdropped AND a.attstorage <> 'p'
+            ORDER BY a.attnum`,
+          [schema, table],
+        )
+      ).rows.map((r) => r.attname),
     };
   }
 

@@ -27,6 +27,11 @@ export interface SourceTableDescription {
   columns: SourceColumn[];
   /** Primary key columns in key order; empty when the table has none. */
   primaryKey: string[];
+  /**
+   * PostgreSQL only: columns whose values can be stored out of line (TOAST) while the table's
+   * replica identity is DEFAULT. An update that leaves such a value alone does not send it.
+   */
+  unloggedLargeColumns?: string[];
 }
 
 /** A live connection to one source database. */

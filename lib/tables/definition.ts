@@ -127,6 +127,8 @@ export interface LakeColumn {
 export interface SourceCheck {
   /** Empty when the definition fits the source. */
   problems: string[];
+  /** Things that do not stop onboarding but that a person should fix at the source. */
+  warnings: string[];
   primaryKey: string[];
   columns: LakeColumn[];
 }
@@ -166,5 +168,11 @@ export function checkAgainstSource(def: TableDefinition, engine: SourceEngine, f
   if (precombine && !/^(int|bigint|timestamp|date|decimal)/.test(precombine.lakeType)) {
     problems.push(`precombineField: column ${def.precombineField} is ${precombine.sourceType}; it must be orderable (a number or timestamp)`);
   }
-  return { problems, primaryKey: found.primaryKey, columns };
+  const warnings: string[] = [];
+  if (found.unloggedLargeColumns?.length) {
+    warnings.push(
+      `replica identity is DEFAULT and ${found.unloggedLargeColumns.join(', ')} can be stored out of line (TOAST): an update that leaves such a value unchanged does not send it, and capture stops; run ALTER TABLE ${found.schema}.${found.table} REPLICA IDENTITY FULL at the source`,
+    );
+  }
+  return { problems, warnings, primaryKey: found.primaryKey, columns };
 }

@@ -216,6 +216,7 @@ async function onboard(defs: TableDefinitionInput[], json: boolean): Promise<{ o
           print(`✔ ${res.table}: ${res.outcome} (table_id ${res.tableId}, ${res.sourceEngine}, ${res.settings.hudiTableType})`);
           print(`    primary key ${res.primaryKey.join(', ')}; precombine ${res.settings.precombineField}; partitioned daily by ${res.settings.partitionField}`);
           print(`    ${res.columns.length} columns: ${res.columns.map((c) => `${c.name} ${c.sourceType}→${c.lakeType}`).join(', ')}`);
+          for (const w of res.warnings ?? []) print(`    ⚠ ${w}`);
         } else {
           print(`✘ ${r.workflowId.replace('onboard-table/', '')}: ${r.error.message}`);
         }

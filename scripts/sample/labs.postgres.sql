@@ -225,3 +225,8 @@ SELECT r.result_id, r.order_id, r.line_no, r.test_code, r.test_name, r.value_num
 ON CONFLICT DO NOTHING;
 
 COMMIT;
+
+-- CDC: with the default replica identity, an update that leaves a large (TOASTed) value unchanged
+-- does not send it, and Danau's capture stops rather than guess; FULL sends the whole old row.
+ALTER TABLE lab_orders REPLICA IDENTITY FULL;
+ALTER TABLE lab_results REPLICA IDENTITY FULL;

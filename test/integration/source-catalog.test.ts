@@ -95,6 +95,10 @@ describe('PostgreSQL source catalog', () => {
     assert.equal(byName.amount!.numericScale, 3);
     assert.equal(byName.free!.numericPrecision, null);
     assert.equal(byName.b!.numericPrecision, null);
+    // Default replica identity: the out-of-line-capable columns are named for the onboarding warning.
+    assert.deepEqual(d.unloggedLargeColumns, ['amount', 'free', 'body', 'raw', 'tags', 'search']);
+    await admin.query(`ALTER TABLE ${schema}."Mixed Case" REPLICA IDENTITY FULL`);
+    assert.deepEqual((await source.describeTable(schema, 'Mixed Case'))!.unloggedLargeColumns, []);
   });
 
   it('maps types and refuses tsvector by name', async () => {

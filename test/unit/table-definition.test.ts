@@ -91,6 +91,14 @@ describe('checkAgainstSource', () => {
     );
   });
 
+  it('warns when a PostgreSQL table would stop CDC on an unchanged large value', () => {
+    const check = checkAgainstSource(parseTableDefinition(good), 'mysql', { ...found, unloggedLargeColumns: ['full_name'] });
+    assert.deepEqual(check.problems, []);
+    assert.equal(check.warnings.length, 1);
+    assert.match(check.warnings[0]!, /replica identity is DEFAULT and full_name can be stored out of line .*ALTER TABLE clinic\.patients REPLICA IDENTITY FULL/);
+    assert.deepEqual(checkAgainstSource(parseTableDefinition(good), 'mysql', found).warnings, []);
+  });
+
   it('refuses a table without a primary key', () => {
     const check = checkAgainstSource(parseTableDefinition(good), 'mysql', { ...found, primaryKey: [] });
     assert.deepEqual(check.problems, ['primaryKey: the source table has no primary key (Hudi needs a record key)']);
