@@ -235,14 +235,20 @@ export function createIngestionActivities({ config, controlPlane, s3, captures, 
           ctx.heartbeat({ written: f.key });
         }
         // Files are in S3: now, and only now, the positions move, and then the source may forget.
-        await controlPlane.saveCheckpoints([
+        // Only if this window is still the pending one: an attempt that outlived its heartbeat must
+        // not move positions back after a newer attempt has moved them on.
+        const recorded = await controlPlane.saveCheckpoints([
           ...lastFilePerTable(files).map((f) => ({
             ...CaptureCheckpoint.table(f.table),
             position: f.lastChangeSeq,
             details: { ...(tableCheckpoints.get(f.table)?.details ?? {}), lastKeyTimestamp: f.keyTimestamp },
           })),
           { ...CaptureCheckpoint.source(sourceName), position: window.endPosition, details: {} },
-        ]);
+        ], { ...CaptureCheckpoint.source(sourceName), key: 'pendingEnd', value: window.endPosition });
+        if (!recorded) {
+          log.warn('window already recorded by another attempt; not saving again', { source: sourceName, position: window.endPosition });
+          return { source: sourceName, position: window.endPosition, transactions: 0, changes: 0, files: [], loaded, lagSeconds: null };
+        }
         await capture.release(window.endPosition);
 
         const newest = window.transactions[window.transactions.length - 1]?.commitTimestamp;

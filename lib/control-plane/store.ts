@@ -228,9 +228,20 @@ export class ControlPlane {
     return rows[0] ? { pipeline, subject, position: rows[0].position, details: rows[0].details } : null;
   }
 
-  /** Saves several checkpoints at once: a window's table positions and its source position move together. */
-  async saveCheckpoints(entries: Checkpoint[]): Promise<void> {
-    await this.inTransaction(async (c) => {
+  /**
+   * Saves several checkpoints at once: a window's table positions and its source position move
+   * together. With `unless`, nothing is saved (and false returned) when that checkpoint no longer
+   * holds the expected detail: another attempt of the same window got there first.
+   */
+  async saveCheckpoints(entries: Checkpoint[], unless?: { pipeline: string; subject: string; key: string; value: string }): Promise<boolean> {
+    return this.inTransaction(async (c) => {
+      if (unless) {
+        const { rows } = await c.query<{ details: Record<string, unknown> }>(
+          'SELECT details FROM checkpoints WHERE pipeline = $1 AND subject = $2 FOR UPDATE',
+          [unless.pipeline, unless.subject],
+        );
+        if (rows[0]?.details[unless.key] !== unless.value) return false;
+      }
       for (const e of entries) {
         await c.query(
           `INSERT INTO checkpoints (pipeline, subject, position, details) VALUES ($1, $2, $3, $4)
@@ -238,6 +249,7 @@ export class ControlPlane {
           [e.pipeline, e.subject, e.position, JSON.stringify(e.details)],
         );
       }
+      return true;
     });
   }
 

@@ -101,6 +101,20 @@ describe('control-plane store', () => {
     assert.equal((await cp.listTables()).length, 1);
   });
 
+  it('saves checkpoints only while the guarding one still holds the expected window', async () => {
+    await cp.saveCheckpoints([{ pipeline: 'capture', subject: 'src', position: '0/10', details: { pendingEnd: '0/20' } }]);
+    const stale = await cp.saveCheckpoints(
+      [{ pipeline: 'capture', subject: 'src', position: '0/30', details: {} }, { pipeline: 'capture-table', subject: 'src.s.t', position: 'A', details: {} }],
+      { pipeline: 'capture', subject: 'src', key: 'pendingEnd', value: '0/30' },
+    );
+    assert.equal(stale, false);
+    assert.equal((await cp.getCheckpoint('capture', 'src'))?.position, '0/10');
+    assert.equal(await cp.getCheckpoint('capture-table', 'src.s.t'), null);
+    const current = await cp.saveCheckpoints([{ pipeline: 'capture', subject: 'src', position: '0/20', details: {} }], { pipeline: 'capture', subject: 'src', key: 'pendingEnd', value: '0/20' });
+    assert.equal(current, true);
+    assert.deepEqual(await cp.getCheckpoint('capture', 'src'), { pipeline: 'capture', subject: 'src', position: '0/20', details: {} });
+  });
+
   it('refuses a table whose source is not registered, writing nothing', async () => {
     const def = parseTableDefinition({ source: 'nosuch', schema: 's', table: 't', precombineField: 'updated_at', partitionField: 'updated_at' });
     await assert.rejects(cp.recordTable(def, ['doctor_id'], [], 'test'), /foreign key/);
