@@ -16,7 +16,3 @@ export function createS3Client(config: Pick<DanauConfig, 's3'>): S3Client {
   });
 }
 
-/** s3://bucket/key, for logs and payloads. */
-export function s3Uri(bucket: string, key: string): string {
-  return `s3://${bucket}/${key}`;
-}

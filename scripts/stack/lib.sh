@@ -115,3 +115,15 @@ wait_for_port() {
 status_line() {
   printf '%-10s %-32s %-9s %s\n' "$1" "$2" "$( [[ "$3" == yes ]] && echo healthy || echo DOWN )" "${4:-}"
 }
+
+# dispatch "$@": run the part's cmd_<subcommand> function, or print the subcommands it has.
+dispatch() {
+  local sub="${1:-}"
+  if [[ -n "$sub" ]] && declare -F "cmd_$sub" >/dev/null; then
+    shift
+    "cmd_$sub" "$@"
+  else
+    echo "usage: $0 $(declare -F | awk '$3 ~ /^cmd_/ { sub(/^cmd_/, "", $3); print $3 }' | paste -sd'|')" >&2
+    exit 2
+  fi
+}

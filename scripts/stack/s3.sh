@@ -153,10 +153,4 @@ cmd_status() {
   status_line s3 "$S3_HOSTPORT" yes "S3Mock $S3MOCK_VERSION pid $pid, buckets: ${BUCKETS[*]}"
 }
 
-case "${1:-}" in
-  install) cmd_install ;;
-  start) cmd_start ;;
-  stop) cmd_stop ;;
-  status) cmd_status ;;
-  *) echo "usage: $0 install|start|stop|status" >&2; exit 2 ;;
-esac
+dispatch "$@"

@@ -1,30 +1,21 @@
 // Replaying a table's raw files in consumption order, and reading the source table, both into the
 // same canonical form, so a test can say: the raw zone reproduces the source exactly.
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { timestampMicros } from '../../lib/raw-zone/dms-file';
-import { compareRawKeys, parseRawKey, tablePrefix } from '../../lib/raw-zone/keys';
+import { listTableFiles, readObject } from '../../lib/raw-zone/objects';
 import { quoteIdent, quoteQualified } from '../../lib/sql/identifiers';
 import type { LakeColumn } from '../../lib/tables/definition';
 
 export type CanonicalRow = Record<string, string | null>;
 
+/** The raw zone's own reader, keys only: the tests replay what production would read. */
 export async function listRawKeys(s3: S3Client, bucket: string, schema: string, table: string): Promise<string[]> {
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: tablePrefix(schema, table), ContinuationToken: token }));
-    for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
-    token = page.NextContinuationToken;
-  } while (token);
-  return keys.map(parseRawKey).sort(compareRawKeys).map((k) => k.key);
+  return (await listTableFiles(s3, bucket, schema, table)).map((k) => k.key);
 }
 
-export async function getBytes(s3: S3Client, bucket: string, key: string): Promise<Uint8Array> {
-  const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  return res.Body!.transformToByteArray();
-}
+export { readObject as getBytes };
 
 const scaleOf = (lakeType: string) => Number(/^decimal\(\d+,(\d+)\)$/.exec(lakeType)?.[1] ?? 0);
 
@@ -70,7 +61,7 @@ export async function replayRawTable(s3: S3Client, bucket: string, schema: strin
   const { parquetReadObjects } = await import('hyparquet');
   const state = new Map<string, CanonicalRow>();
   for (const key of await listRawKeys(s3, bucket, schema, table)) {
-    const bytes = await getBytes(s3, bucket, key);
+    const bytes = await readObject(s3, bucket, key);
     const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
     const rows = (await parquetReadObjects({ file, utf8: false })) as Record<string, unknown>[];
     for (const r of rows) {
