@@ -4,12 +4,38 @@
 // redone window reads up to, so the same window always gives the same files.
 import mysql from 'mysql2/promise';
 import type ZongJiType from '@vlasky/zongji' with { 'resolution-mode': 'import' };
-import type { AnyBinlogEvent, RowData } from '@vlasky/zongji' with { 'resolution-mode': 'import' };
+import type { AnyBinlogEvent, ColumnSchema, RowData } from '@vlasky/zongji' with { 'resolution-mode': 'import' };
 import type { SourceValue } from '../raw-zone/dms-file';
 import { quoteIdent, quoteQualified } from '../sql/identifiers';
 import type { LakeColumn } from '../tables/definition';
+import { mysqlLakeType } from '../tables/lake-types';
 import { CaptureError, type CaptureWindowRead, type CapturedTable, type SnapshotPoint, type SnapshotReader, type SourceCapture, type StreamState } from './source-capture';
 import type { CapturedChange, CapturedTransaction } from './window';
+
+/**
+ * The lake type of a column as the binlog's table map describes it (from the event's own metadata
+ * with binlog_row_metadata=FULL, else from the catalog), through the same mapping as onboarding: a
+ * column retyped after onboarding then shows in the files and the schema-drift check names it. A
+ * bare `tinyint` from binlog metadata has lost its display width, so an onboarded boolean stays one.
+ */
+export function lakeColumnOfBinlog(c: ColumnSchema, known: LakeColumn | undefined): LakeColumn {
+  const columnType = c.COLUMN_TYPE.replace(/\s*\/\*.*\*\/\s*/g, '').toLowerCase();
+  const dataType = /^[a-z]+/.exec(columnType)?.[0] ?? columnType;
+  const precision = /^(?:decimal|numeric)\((\d+),(\d+)\)/.exec(columnType);
+  const unsigned = c.UNSIGNED ?? /unsigned/.test(columnType);
+  const mapped = mysqlLakeType({
+    name: c.COLUMN_NAME,
+    dataType,
+    columnType: unsigned && !/unsigned/.test(columnType) ? `${columnType} unsigned` : columnType,
+    nullable: known?.nullable ?? true,
+    numericPrecision: precision ? Number(precision[1]) : null,
+    numericScale: precision ? Number(precision[2]) : null,
+  });
+  if (!('lakeType' in mapped)) return known ?? { name: c.COLUMN_NAME, sourceType: columnType, lakeType: 'string', nullable: true };
+  const widthLost = known?.lakeType === 'boolean' && (columnType === 'tinyint' || columnType === 'bit(1)');
+  if (known && (known.lakeType === mapped.lakeType || widthLost)) return known;
+  return { name: c.COLUMN_NAME, sourceType: known ? `${columnType} (was ${known.sourceType})` : columnType, lakeType: mapped.lakeType, nullable: known?.nullable ?? true };
+}
 
 export interface BinlogPosition {
   file: string;
@@ -167,14 +193,14 @@ export class MysqlCapture implements SourceCapture {
         zongji.once('stopped', () => (err ? reject(err) : resolve({ transactions, endPosition: reached ? formatBinlogPosition(reached) : null })));
         zongji.stop();
       };
-      const columnsOf = (t: CapturedTable, names: string[]): LakeColumn[] => {
-        const cacheKey = `${t.key}|${names.join(',')}`;
-        let cols = columnsCache.get(cacheKey);
-        if (!cols) {
-          const known = new Map(t.columns.map((c) => [c.name, c]));
-          cols = names.map((n) => known.get(n) ?? { name: n, sourceType: 'unknown', lakeType: 'string', nullable: true });
-          columnsCache.set(cacheKey, cols);
-        }
+      // One array per distinct column list, so a window's file splits only where the schema changed.
+      const columnsOf = (t: CapturedTable, schemas: ColumnSchema[]): LakeColumn[] => {
+        const known = new Map(t.columns.map((c) => [c.name, c]));
+        const cols = schemas.map((c) => lakeColumnOfBinlog(c, known.get(c.COLUMN_NAME)));
+        const cacheKey = `${t.key}|${cols.map((c) => `${c.name}:${c.lakeType}`).join(',')}`;
+        const cached = columnsCache.get(cacheKey);
+        if (cached) return cached;
+        columnsCache.set(cacheKey, cols);
         return cols;
       };
       const rowValues = (cols: LakeColumn[], row: RowData) => Object.fromEntries(cols.map((c) => [c.name, sourceValue(row[c.name])]));
@@ -200,7 +226,7 @@ export class MysqlCapture implements SourceCapture {
             const entry = 'tableMap' in e && 'tableId' in e ? e.tableMap[e.tableId] : undefined;
             const table = entry ? byName.get(`${entry.parentSchema}.${entry.tableName}`) : undefined;
             if (entry && table && 'rows' in e) {
-              const cols = columnsOf(table, entry.columnSchemas.map((c) => c.COLUMN_NAME));
+              const cols = columnsOf(table, entry.columnSchemas);
               for (const r of e.rows as unknown[]) {
                 if (name === 'updaterows') {
                   const { before, after } = r as { before: RowData; after: RowData };

@@ -6,7 +6,8 @@ import pg from 'pg';
 import { quoteIdent, quoteQualified } from '../sql/identifiers';
 import type { SourceValue } from '../raw-zone/dms-file';
 import type { LakeColumn } from '../tables/definition';
-import { decodePgoutput, parseLsn, pgTimeToUnixMicros, type Relation, type TupleValue } from './pgoutput';
+import { postgresLakeType } from '../tables/lake-types';
+import { decodePgoutput, parseLsn, pgTimeToUnixMicros, type Relation, type RelationColumn, type TupleValue } from './pgoutput';
 import { CaptureError, type CaptureWindowRead, type CapturedTable, type SnapshotPoint, type SnapshotReader, type SourceCapture, type StreamState } from './source-capture';
 import type { CapturedChange, CapturedTransaction } from './window';
 
@@ -34,27 +35,54 @@ export function commitTimestampOf(pgMicros: bigint): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)}.${fraction.toString().padStart(6, '0')}`;
 }
 
-// Lake types of columns the control plane does not know yet (added at the source after onboarding):
-// enough for the files to carry them, so schema-drift checks can see and name them.
-const OID_LAKE_TYPES: Record<number, string> = {
+// Type names (as information_schema spells them) of the built-in types a relation message can carry,
+// by OID, so a column's lake type comes from what the source sends now and goes through the same
+// mapping as onboarding: a column added or retyped after onboarding then shows in the files, and the
+// schema-drift check can name it.
+const OID_TYPE_NAMES: Record<number, string> = {
   16: 'boolean',
-  17: 'binary',
+  17: 'bytea',
   20: 'bigint',
-  21: 'int',
-  23: 'int',
-  700: 'float',
-  701: 'double',
+  21: 'smallint',
+  23: 'integer',
+  25: 'text',
+  114: 'json',
+  700: 'real',
+  701: 'double precision',
+  1042: 'character',
+  1043: 'character varying',
   1082: 'date',
-  1114: 'timestamp',
-  1184: 'timestamp',
+  1083: 'time without time zone',
+  1114: 'timestamp without time zone',
+  1184: 'timestamp with time zone',
+  1186: 'interval',
+  1266: 'time with time zone',
+  1700: 'numeric',
+  2950: 'uuid',
+  3802: 'jsonb',
 };
 
-function lakeTypeOfOid(oid: number, typmod: number): string {
-  if (oid === 1700 && typmod >= 4) {
-    const t = typmod - 4;
-    return `decimal(${(t >> 16) & 0xffff},${t & 0xffff})`;
-  }
-  return OID_LAKE_TYPES[oid] ?? 'string';
+/**
+ * The lake type of a column as the relation message describes it. A type this table does not know
+ * (a domain, an enum, an array) keeps the onboarded lake type, so no drift is claimed that is not one.
+ */
+export function lakeColumnOfRelation(c: RelationColumn, known: LakeColumn | undefined): LakeColumn {
+  const dataType = OID_TYPE_NAMES[c.typeOid];
+  if (!dataType) return known ?? { name: c.name, sourceType: `oid ${c.typeOid}`, lakeType: 'string', nullable: true };
+  // numeric's type modifier packs precision and scale, offset by the 4-byte header (-1: unconstrained).
+  const t = c.typeModifier - 4;
+  const constrained = dataType === 'numeric' && c.typeModifier >= 4;
+  const mapped = postgresLakeType({
+    name: c.name,
+    dataType,
+    columnType: dataType,
+    nullable: known?.nullable ?? true,
+    numericPrecision: constrained ? (t >> 16) & 0xffff : null,
+    numericScale: constrained ? t & 0xffff : null,
+  });
+  const lakeType = 'lakeType' in mapped ? mapped.lakeType : 'string';
+  if (known && known.lakeType === lakeType) return known;
+  return { name: c.name, sourceType: known ? `${dataType} (was ${known.sourceType})` : dataType, lakeType, nullable: known?.nullable ?? true };
 }
 
 export class PostgresCapture implements SourceCapture {
@@ -233,9 +261,7 @@ export class PostgresCapture implements SourceCapture {
         case 'relation': {
           const table = byName.get(`${m.relation.schema}.${m.relation.table}`);
           const known = new Map((table?.columns ?? []).map((c) => [c.name, c]));
-          const columns = m.relation.columns.map(
-            (c): LakeColumn => known.get(c.name) ?? { name: c.name, sourceType: `oid ${c.typeOid}`, lakeType: lakeTypeOfOid(c.typeOid, c.typeModifier), nullable: true },
-          );
+          const columns = m.relation.columns.map((c) => lakeColumnOfRelation(c, known.get(c.name)));
           relations.set(m.relation.relationId, { relation: m.relation, table, columns });
           break;
         }

@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { mysqlLakeType, postgresLakeType } from '../../lib/tables/lake-types';
 import type { SourceColumn } from '../../lib/sources/types';
+import { lakeColumnOfRelation } from '../../lib/capture/postgres';
+import { lakeColumnOfBinlog } from '../../lib/capture/mysql';
+import type { LakeColumn } from '../../lib/tables/definition';
 
 const col = (dataType: string, columnType = dataType, numericPrecision: number | null = null, numericScale: number | null = null): SourceColumn => ({
   name: 'c',
@@ -45,5 +48,39 @@ describe('postgresLakeType', () => {
   it('refuses types it cannot carry', () => {
     assert.ok('unsupported' in postgresLakeType(col('USER-DEFINED', 'geometry')));
     assert.ok('unsupported' in postgresLakeType(col('tsvector')));
+  });
+});
+
+describe('column types as the change stream describes them', () => {
+  const known = (name: string, lakeType: string, sourceType = lakeType): LakeColumn => ({ name, sourceType, lakeType, nullable: true });
+
+  it('PostgreSQL relation columns: a retype is seen, an unchanged or unknown type keeps the onboarded column', () => {
+    const numeric = (p: number, s: number) => ((p << 16) | s) + 4;
+    const amount = known('amount', 'decimal(8,2)', 'numeric(8,2)');
+    assert.equal(lakeColumnOfRelation({ name: 'amount', typeOid: 1700, typeModifier: numeric(8, 2), isKey: false }, amount), amount);
+    assert.deepEqual(lakeColumnOfRelation({ name: 'amount', typeOid: 1700, typeModifier: numeric(12, 3), isKey: false }, amount), {
+      name: 'amount',
+      sourceType: 'numeric (was numeric(8,2))',
+      lakeType: 'decimal(12,3)',
+      nullable: true,
+    });
+    assert.equal(lakeColumnOfRelation({ name: 'n', typeOid: 20, typeModifier: -1, isKey: false }, known('n', 'int', 'integer')).lakeType, 'bigint');
+    assert.equal(lakeColumnOfRelation({ name: 'n', typeOid: 1700, typeModifier: -1, isKey: false }, undefined).lakeType, 'string');
+    const domain = known('score', 'int', 'integer');
+    assert.equal(lakeColumnOfRelation({ name: 'score', typeOid: 91234, typeModifier: -1, isKey: false }, domain), domain);
+    assert.equal(lakeColumnOfRelation({ name: 'new_col', typeOid: 1184, typeModifier: -1, isKey: false }, undefined).lakeType, 'timestamp');
+  });
+
+  it('binlog table-map columns: a retype is seen; a tinyint that lost its display width stays boolean', () => {
+    const schema = (COLUMN_TYPE: string, UNSIGNED?: boolean) => ({ COLUMN_NAME: 'c', COLLATION_NAME: null, CHARACTER_SET_NAME: null, COLUMN_COMMENT: '', COLUMN_TYPE, UNSIGNED });
+    const fee = known('c', 'decimal(8,2)');
+    assert.equal(lakeColumnOfBinlog(schema('decimal(8,2)'), fee), fee);
+    assert.equal(lakeColumnOfBinlog(schema('decimal(12,3)'), fee).lakeType, 'decimal(12,3)');
+    assert.equal(lakeColumnOfBinlog(schema('int', true), known('c', 'int')).lakeType, 'bigint');
+    assert.equal(lakeColumnOfBinlog(schema('int(10) unsigned'), undefined).lakeType, 'bigint');
+    const flag = known('c', 'boolean', 'tinyint(1)');
+    assert.equal(lakeColumnOfBinlog(schema('tinyint'), flag), flag);
+    assert.equal(lakeColumnOfBinlog(schema('varchar(40) /*M!100301 COMPRESSED*/'), undefined).lakeType, 'string');
+    assert.equal(lakeColumnOfBinlog(schema('geometry'), undefined).lakeType, 'string');
   });
 });

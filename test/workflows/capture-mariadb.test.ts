@@ -8,9 +8,11 @@ import { ErrorType } from '../../lib/common/errors';
 import { WorkflowId } from '../../lib/common/temporal';
 import { explainFailure } from '../../lib/temporal/client';
 import { generateChanges } from '../../scripts/sample/generator';
+import type { CheckIngestionResult } from '../../workflows/checkIngestion';
 import type { ReconcileTableResult } from '../../workflows/reconcileTable';
 import { CaptureHarness } from '../support/capture-harness';
 import { listRawKeys } from '../support/replay';
+import { uniqueSuffix } from '../support/stack';
 
 describe('captureSource (MariaDB)', () => {
   const h = new CaptureHarness({ engine: 'mysql', tables: [['patients', 'registered_at'], ['appointments', 'appointment_at']] });
@@ -79,6 +81,35 @@ describe('captureSource (MariaDB)', () => {
 
     await h.capture();
     assert.equal((await reconcile()).match, true);
+  });
+
+  it('pauses a table whose column is retyped at the source, naming the change', async () => {
+    const conn = await mysql.createConnection({ uri: h.sourceUrl });
+    const name = `zz_drift_${uniqueSuffix()}`;
+    try {
+      await conn.query(`CREATE TABLE ${name} (id int PRIMARY KEY, amount decimal(8,2), flag tinyint(1), updated_at date NOT NULL)`);
+      await conn.query(`INSERT INTO ${name} VALUES (1, 10.50, 1, '2026-01-01'), (2, 20.00, 0, '2026-01-01')`);
+      await h.onboard(name, 'updated_at');
+      await h.capture();
+      await conn.query(`ALTER TABLE ${name} MODIFY amount decimal(12,3)`);
+      await conn.query(`INSERT INTO ${name} VALUES (3, 30.125, 1, '2026-01-02')`);
+      await h.capture();
+
+      const result = (await h.client.workflow.execute('checkIngestion', {
+        taskQueue: h.config.temporal.taskQueues.control,
+        workflowId: h.nextId(WorkflowId.checkIngestion(`${h.source}.clinic.${name}`)),
+        args: [{ table: `${h.source}.clinic.${name}` }],
+      })) as CheckIngestionResult;
+      const drift = result.checks.find((c) => c.name === 'schema_drift')!;
+      assert.equal(drift.ok, false);
+      // Only the retyped column: the boolean whose display width the binlog does not carry is not drift.
+      assert.equal(drift.message, `table ${h.source}.clinic.${name}: schema changed at the source: column amount changed from decimal(8,2) to decimal(12,3); the table is paused until it is re-onboarded`);
+      assert.equal((await h.controlPlane.getTable(h.source, 'clinic', name))?.pausedReason, drift.message);
+      await h.onboard(name, 'updated_at', false);
+    } finally {
+      await conn.query(`DROP TABLE IF EXISTS ${name}`);
+      await conn.end();
+    }
   });
 
   it('stops with a clear error when the binlog at its position was purged', async () => {

@@ -77,7 +77,7 @@ describe('captureSource (PostgreSQL)', () => {
     assert.deepEqual(rows.map((r) => `${r.check_name}:${r.ok}`), ['freshness:true', 'continuity:true', 'schema_drift:true']);
   });
 
-  it('onboards a table later with its own consistent full load, and pauses it when its source schema drifts', async () => {
+  it('onboards a table later with its own consistent full load, and pauses it when a column is added or retyped at the source', async () => {
     const admin = new pg.Client({ connectionString: h.sourceUrl });
     await admin.connect();
     const name = `zz_drift_${uniqueSuffix()}`;
@@ -90,9 +90,11 @@ describe('captureSource (PostgreSQL)', () => {
       assert.deepEqual(first.last!.loaded, [{ table: `${h.source}.public.${name}`, rows: 2, files: 1 }]);
       await admin.query(`UPDATE ${name} SET amount = 11.00 WHERE id = 1`);
       await admin.query(`ALTER TABLE ${name} ADD COLUMN note text`);
+      await admin.query(`ALTER TABLE ${name} ALTER COLUMN amount TYPE numeric(12,3)`);
       await admin.query(`INSERT INTO ${name} (id, amount, note) VALUES (3, 30.00, 'baru')`);
       await h.capture();
 
+      // The replay renders values at the onboarded types: the retyped value is kept, not lost.
       const replayed = await replayRawTable(h.adapters.s3, h.bucket, 'public', name, table.columns, table.primaryKey);
       assert.deepEqual([...replayed.values()].map((r) => `${r.id}:${r.amount}`).sort(), ['1:11.00', '2:20.00', '3:30.00']);
 
@@ -103,7 +105,7 @@ describe('captureSource (PostgreSQL)', () => {
       })) as CheckIngestionResult;
       const drift = result.checks.find((c) => c.name === 'schema_drift')!;
       assert.equal(drift.ok, false);
-      assert.match(drift.message, new RegExp(`table ${h.source}\\.public\\.${name}: schema changed at the source: column note added \\(string\\)`));
+      assert.match(drift.message, new RegExp(`table ${h.source}\\.public\\.${name}: schema changed at the source: column note added \\(string\\), column amount changed from decimal\\(8,2\\) to decimal\\(12,3\\)`));
       assert.equal(result.paused, drift.message);
       const paused = await h.controlPlane.getTable(h.source, 'public', name);
       assert.equal(paused?.pausedReason, drift.message);
