@@ -4,6 +4,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { createControlPlaneActivities } from '../activities/control-plane';
+import { createDmsActivities } from '../activities/dms';
 import { createIngestionActivities } from '../activities/ingestion';
 import { createPlatformProbeActivities } from '../activities/platform';
 import type { DanauConfig } from '../lib/config';
@@ -12,12 +13,16 @@ import { ControlPlane } from '../lib/control-plane/store';
 import { createS3Client } from '../lib/s3';
 import { SourceConnections } from '../lib/sources';
 import { CaptureConnections } from '../lib/capture';
+import { DmsTaskManager } from '../lib/capture/dms-task';
+import { createDmsClient } from '../lib/aws/clients';
 
 export interface Adapters {
   controlPlane: ControlPlane;
   sources: SourceConnections;
   captures: CaptureConnections;
   s3: ReturnType<typeof createS3Client>;
+  /** AWS DMS (production CDC); a local AWS-API endpoint when DANAU_AWS_API_ENDPOINT is set. */
+  dms: DmsTaskManager;
   close(): Promise<void>;
 }
 
@@ -26,13 +31,16 @@ export function createAdapters(config: DanauConfig): Adapters {
   const sources = new SourceConnections(config.environment);
   const s3 = createS3Client(config);
   const captures = new CaptureConnections();
+  const dmsClient = createDmsClient(config);
   return {
     controlPlane,
     sources,
     captures,
     s3,
+    dms: new DmsTaskManager(dmsClient),
     async close() {
       s3.destroy();
+      dmsClient.destroy();
       await captures.closeAll();
       await sources.closeAll();
       await controlPlane.close();
@@ -52,6 +60,7 @@ const prebuiltBundle = path.join(__dirname, '..', 'workflow-bundle.js');
 export async function createWorkers({ config, connection, adapters, queues }: WorkerSetOptions): Promise<Worker[]> {
   const probes = createPlatformProbeActivities({ config, controlPlane: adapters.controlPlane, s3: adapters.s3 });
   const control = createControlPlaneActivities({ controlPlane: adapters.controlPlane, sources: adapters.sources });
+  const dms = createDmsActivities({ controlPlane: adapters.controlPlane, dms: adapters.dms });
   const ingestion = createIngestionActivities({ config, controlPlane: adapters.controlPlane, s3: adapters.s3, captures: adapters.captures, sources: adapters.sources });
 
   // Production uses the bundle built by `npm run bundle`; development bundles on start.
@@ -62,7 +71,7 @@ export async function createWorkers({ config, connection, adapters, queues }: Wo
   const perQueue: Record<TaskQueueName, Omit<WorkerOptions, 'taskQueue' | 'connection' | 'namespace'>> = {
     control: {
       ...workflowSource,
-      activities: { ...control, probeControlPlane: probes.probeControlPlane },
+      activities: { ...control, ...dms, probeControlPlane: probes.probeControlPlane },
       maxConcurrentActivityTaskExecutions: 20,
     },
     io: { activities: { probeObjectStore: probes.probeObjectStore, ...ingestion }, maxConcurrentActivityTaskExecutions: 4 },

@@ -4,3 +4,4 @@ export { checkStack } from './checkStack';
 export { captureSource } from './captureSource';
 export { checkIngestion } from './checkIngestion';
 export { reconcileTable } from './reconcileTable';
+export { syncDmsTask } from './syncDmsTask';

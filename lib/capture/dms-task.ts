@@ -41,7 +41,14 @@ export class DmsSettingsError extends Error {
 
 /** The task exists but cannot be brought to the wanted state now (running, busy, other endpoints). */
 export class DmsTaskStateError extends Error {
-  constructor(message: string, readonly taskId: string, readonly status: string | null) {
+  constructor(
+    message: string,
+    readonly taskId: string,
+    readonly status: string | null,
+    /** running-and-changed: stop, ensure, resume; busy: try again later; the rest need a person. */
+    readonly reason: 'running-and-changed' | 'busy' | 'endpoints-moved' | 'missing',
+    readonly taskArn: string | null = null,
+  ) {
     super(message);
     this.name = 'DmsTaskStateError';
   }
@@ -507,7 +514,7 @@ export class DmsTaskManager {
     ).filter(([, have, want]) => have !== want);
     if (moved.length > 0) {
       const what = moved.map(([name, have, want]) => `${name} is ${have ?? '(none)'}, wanted ${want}`).join('; ');
-      throw new DmsTaskStateError(`DMS task ${taskId}: ${what}. A task's endpoints cannot be changed: delete the task and ensure it again (it will reload the tables)`, taskId, status);
+      throw new DmsTaskStateError(`DMS task ${taskId}: ${what}. A task's endpoints cannot be changed: delete the task and ensure it again (it will reload the tables)`, taskId, status, 'endpoints-moved');
     }
 
     if (sameTableMappings(mappings, existing.TableMappings) && coversTaskSettings(settings, existing.ReplicationTaskSettings)) {
@@ -518,10 +525,12 @@ export class DmsTaskManager {
         `DMS task ${taskId} is ${status} and its table mappings or settings differ from the control plane: stop it first (DmsTaskManager.stop), then ensure it again and resume it`,
         taskId,
         status,
+        'running-and-changed',
+        taskArn,
       );
     }
     if (!MODIFIABLE.has(status)) {
-      throw new DmsTaskStateError(`DMS task ${taskId} is ${status}: it can be modified only when ready, stopped or failed; try again when it is`, taskId, status);
+      throw new DmsTaskStateError(`DMS task ${taskId} is ${status}: it can be modified only when ready, stopped or failed; try again when it is`, taskId, status, 'busy');
     }
     const out = await this.client.send(
       new ModifyReplicationTaskCommand({
@@ -550,7 +559,7 @@ export class DmsTaskManager {
 
   async describe(taskArn: string): Promise<DmsTaskStatus> {
     const task = await this.findTask('replication-task-arn', taskArn, true);
-    if (!task) throw new DmsTaskStateError(`DMS task ${taskArn} does not exist`, taskArn, null);
+    if (!task) throw new DmsTaskStateError(`DMS task ${taskArn} does not exist`, taskArn, null, 'missing');
     const stats = task.ReplicationTaskStats;
     const result: DmsTaskStatus = {
       taskId: task.ReplicationTaskIdentifier ?? '',

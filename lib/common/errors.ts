@@ -14,6 +14,8 @@ export const ErrorType = {
   BadSourceData: 'BadSourceData',
   /** A bucket does not behave as the platform needs (e.g. it drops the STANDARD_IA class). */
   ObjectStoreMisconfigured: 'ObjectStoreMisconfigured',
+  /** A DMS task's settings are invalid, or the task cannot be brought to the wanted state without a person. */
+  DmsTaskConflict: 'DmsTaskConflict',
 } as const;
 
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];

@@ -43,4 +43,5 @@ export const WorkflowId = {
   captureSource: (source: string) => `capture/${source}`,
   checkIngestion: (table: string) => `check-ingestion/${table}`,
   reconcileTable: (table: string) => `reconcile/${table}`,
+  syncDmsTask: (source: string) => `sync-dms-task/${source}`,
 };

@@ -44,6 +44,8 @@ const schema = z.object({
   DANAU_WAREHOUSE_DATABASE_URL: url(),
   DANAU_S3_ENDPOINT: z.url({ error: 'must be a URL such as http://127.0.0.1:9000' }).optional(),
   DANAU_S3_FORCE_PATH_STYLE: bool.default(false),
+  // An AWS-API-compatible endpoint (moto locally) for DMS, EMR and the Redshift Data API; unset on AWS.
+  DANAU_AWS_API_ENDPOINT: z.url({ error: 'must be a URL such as http://127.0.0.1:5055' }).optional(),
   AWS_REGION: z.string().min(1).default('us-east-1'),
   // Optional: in AWS the SDK's default chain (instance or task role) finds credentials itself.
   AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
@@ -75,6 +77,8 @@ export interface DanauConfig {
     region: string;
     credentials?: { accessKeyId: string; secretAccessKey: string };
   };
+  /** DMS, EMR, Redshift Data: the same region and credentials as S3, and a local endpoint if set. */
+  aws: { apiEndpoint?: string };
   buckets: { raw: string; processed: string; archive: string };
   timezone: string;
   logLevel: Parsed['DANAU_LOG_LEVEL'];
@@ -165,6 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DanauConfig {
           ? { accessKeyId: c.AWS_ACCESS_KEY_ID, secretAccessKey: c.AWS_SECRET_ACCESS_KEY }
           : undefined,
     },
+    aws: { apiEndpoint: c.DANAU_AWS_API_ENDPOINT },
     buckets: { raw: c.DANAU_RAW_BUCKET, processed: c.DANAU_PROCESSED_BUCKET, archive: c.DANAU_ARCHIVE_BUCKET },
     timezone: c.DANAU_TIMEZONE,
     logLevel: c.DANAU_LOG_LEVEL,

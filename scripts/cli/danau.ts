@@ -29,6 +29,7 @@ import { generateChanges } from '../sample/generator';
 import type { OnboardTableResult } from '../../workflows/onboardTable';
 import type { CheckStackResult } from '../../workflows/checkStack';
 import type { CaptureStatus } from '../../workflows/captureSource';
+import type { SyncDmsTaskResult } from '../../workflows/syncDmsTask';
 
 /** A failure the user can fix; printed without a stack trace. */
 class UsageError extends Error {}
@@ -343,6 +344,28 @@ capture
     await withClient(async (client) => {
       await client.workflow.getHandle(WorkflowId.captureSource(o.source)).cancel();
       print(`${o.source}: stopped`);
+    });
+  });
+
+capture
+  .command('dms')
+  .description('production: create or update the source\'s AWS DMS task from the control plane, and start or stop it (syncDmsTask)')
+  .requiredOption('--source <name>', 'a registered source')
+  .requiredOption('--replication-instance-arn <arn>')
+  .requiredOption('--source-endpoint-arn <arn>')
+  .requiredOption('--target-endpoint-arn <arn>', 'the S3 endpoint writing the raw zone')
+  .addOption(new Option('--migration-type <type>', 'for a new task').choices(['full-load-and-cdc', 'cdc']).default('full-load-and-cdc'))
+  .addOption(new Option('--state <state>', 'what the task should be doing afterwards').choices(['running', 'stopped']).default('running'))
+  .action(async (o: { source: string; replicationInstanceArn: string; sourceEndpointArn: string; targetEndpointArn: string; migrationType: 'full-load-and-cdc' | 'cdc'; state: 'running' | 'stopped' }) => {
+    await withClient(async (client) => {
+      const workflowId = WorkflowId.syncDmsTask(o.source);
+      print(`syncDmsTask: ${workflowUrl(config(), workflowId)}`);
+      const result = (await client.workflow.execute('syncDmsTask', {
+        taskQueue: config().temporal.taskQueues.control,
+        workflowId,
+        args: [{ source: o.source, replicationInstanceArn: o.replicationInstanceArn, sourceEndpointArn: o.sourceEndpointArn, targetEndpointArn: o.targetEndpointArn, migrationType: o.migrationType, desiredState: o.state }],
+      })) as SyncDmsTaskResult;
+      print(`${result.taskId}: ${result.actions.join(', ')}; now ${result.final.status}`);
     });
   });
 

@@ -5,7 +5,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 HERE="$(dirname "${BASH_SOURCE[0]}")"
 
 # Order matters for `up`: the worker needs everything before it.
-SERVICES=(postgres mariadb s3 temporal)
+SERVICES=(postgres mariadb s3 aws-api temporal)
 
 up() {
   local started; started=$(date +%s)
