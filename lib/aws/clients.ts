@@ -2,7 +2,10 @@
 // region and credentials are S3's, and DANAU_AWS_API_ENDPOINT points them at a local AWS-API server
 // (moto) on one machine. On AWS it is unset and the SDK finds the regional endpoints itself.
 import { Readable } from 'node:stream';
+import { AthenaClient } from '@aws-sdk/client-athena';
 import { DatabaseMigrationServiceClient } from '@aws-sdk/client-database-migration-service';
+import { EMRClient } from '@aws-sdk/client-emr';
+import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
 import type { DanauConfig } from '../config';
 
 type AwsClientConfig = Pick<DanauConfig, 's3' | 'aws'>;
@@ -41,18 +44,34 @@ async function rewriteBody(response: RawHttpResponse): Promise<void> {
   response.body = Readable.from([Buffer.from(text, 'utf8')]);
 }
 
-export function createDmsClient(config: AwsClientConfig): DatabaseMigrationServiceClient {
-  const client = new DatabaseMigrationServiceClient(clientOptions(config));
-  if (config.aws.apiEndpoint) {
-    // Low priority in the deserialize step runs inside the deserializer: the body is rewritten before it is parsed.
-    client.middlewareStack.add(
-      (next) => async (args) => {
-        const out = await next(args);
-        await rewriteBody(out.response as RawHttpResponse);
-        return out;
-      },
-      { step: 'deserialize', priority: 'low', name: 'danauLocalTimestamps' },
-    );
-  }
+type LocalTimestampsClient = DatabaseMigrationServiceClient | EMRClient | AthenaClient | RedshiftDataClient;
+
+function withLocalTimestamps<C extends LocalTimestampsClient>(client: C, config: AwsClientConfig): C {
+  if (!config.aws.apiEndpoint) return client;
+  // Low priority in the deserialize step runs inside the deserializer: the body is rewritten before it is parsed.
+  (client.middlewareStack as DatabaseMigrationServiceClient['middlewareStack']).add(
+    (next) => async (args) => {
+      const out = await next(args);
+      await rewriteBody(out.response as RawHttpResponse);
+      return out;
+    },
+    { step: 'deserialize', priority: 'low', name: 'danauLocalTimestamps' },
+  );
   return client;
+}
+
+export function createDmsClient(config: AwsClientConfig): DatabaseMigrationServiceClient {
+  return withLocalTimestamps(new DatabaseMigrationServiceClient(clientOptions(config)), config);
+}
+
+export function createEmrClient(config: AwsClientConfig): EMRClient {
+  return withLocalTimestamps(new EMRClient(clientOptions(config)), config);
+}
+
+export function createAthenaClient(config: AwsClientConfig): AthenaClient {
+  return withLocalTimestamps(new AthenaClient(clientOptions(config)), config);
+}
+
+export function createRedshiftDataClient(config: AwsClientConfig): RedshiftDataClient {
+  return withLocalTimestamps(new RedshiftDataClient(clientOptions(config)), config);
 }

@@ -15,6 +15,8 @@ export interface SparkJobRun {
   signal?: AbortSignal;
   /** Called every `progressEveryMs` while the job runs (for activity heartbeats). */
   onProgress?: (elapsedMs: number) => void;
+  /** Called with the process-group leader's pid once spark-submit has started. */
+  onStart?: (pid: number) => void;
   progressEveryMs?: number;
 }
 
@@ -45,6 +47,7 @@ export function runLocalSparkJob(run: SparkJobRun): Promise<SparkJobResult> {
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    if (child.pid) run.onStart?.(child.pid);
     let lastJson: unknown = null;
     let pending = '';
     child.stdout.on('data', (chunk: Buffer) => {
