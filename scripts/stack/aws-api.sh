@@ -8,7 +8,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 MOTO_VERSION="5.2.5"
 MOTO="$DANAU_VENV/bin/moto_server"
-# moto's server plus DMS's creating -> ready task transition (see the file).
+# moto's server plus the lifecycles moto leaves out: a DMS task's creating -> ready, and an EMR step's PENDING -> RUNNING -> end and CancelSteps (see the file).
 LAUNCHER="$(dirname "${BASH_SOURCE[0]}")/aws_api_server.py"
 HOSTPORT="${DANAU_AWS_API_ENDPOINT#http://}"
 HOST="${HOSTPORT%:*}"
