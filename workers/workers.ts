@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { createControlPlaneActivities } from '../activities/control-plane';
 import { createDmsActivities } from '../activities/dms';
 import { createIngestionActivities } from '../activities/ingestion';
+import { createLakeActivities } from '../activities/lake';
 import { createPlatformProbeActivities } from '../activities/platform';
 import type { DanauConfig } from '../lib/config';
 import { TASK_QUEUE_ROLES, type TaskQueueName } from '../lib/common/temporal';
@@ -15,6 +16,7 @@ import { SourceConnections } from '../lib/sources';
 import { CaptureConnections } from '../lib/capture';
 import { DmsTaskManager } from '../lib/capture/dms-task';
 import { createDmsClient } from '../lib/aws/clients';
+import { LocalSparkRunner, type SparkRunner } from '../lib/spark/runner';
 
 export interface Adapters {
   controlPlane: ControlPlane;
@@ -23,6 +25,8 @@ export interface Adapters {
   s3: ReturnType<typeof createS3Client>;
   /** AWS DMS (production CDC); a local AWS-API endpoint when DANAU_AWS_API_ENDPOINT is set. */
   dms: DmsTaskManager;
+  /** Where Spark jobs run: spark-submit on this machine, or EMR steps in production. */
+  spark: SparkRunner;
   close(): Promise<void>;
 }
 
@@ -38,6 +42,7 @@ export function createAdapters(config: DanauConfig): Adapters {
     captures,
     s3,
     dms: new DmsTaskManager(dmsClient),
+    spark: new LocalSparkRunner({ home: config.home, env: config.environment }),
     async close() {
       s3.destroy();
       dmsClient.destroy();
@@ -61,6 +66,7 @@ export async function createWorkers({ config, connection, adapters, queues }: Wo
   const probes = createPlatformProbeActivities({ config, controlPlane: adapters.controlPlane, s3: adapters.s3 });
   const control = createControlPlaneActivities({ controlPlane: adapters.controlPlane, sources: adapters.sources });
   const dms = createDmsActivities({ controlPlane: adapters.controlPlane, dms: adapters.dms });
+  const lake = createLakeActivities({ config, controlPlane: adapters.controlPlane, s3: adapters.s3, runner: adapters.spark });
   const ingestion = createIngestionActivities({ config, controlPlane: adapters.controlPlane, s3: adapters.s3, captures: adapters.captures, sources: adapters.sources });
 
   // Production uses the bundle built by `npm run bundle`; development bundles on start.
@@ -74,9 +80,12 @@ export async function createWorkers({ config, connection, adapters, queues }: Wo
       activities: { ...control, ...dms, probeControlPlane: probes.probeControlPlane },
       maxConcurrentActivityTaskExecutions: 20,
     },
-    io: { activities: { probeObjectStore: probes.probeObjectStore, ...ingestion }, maxConcurrentActivityTaskExecutions: 4 },
+    io: {
+      activities: { probeObjectStore: probes.probeObjectStore, ...ingestion, planLakeBatch: lake.planLakeBatch, commitLakeBatch: lake.commitLakeBatch },
+      maxConcurrentActivityTaskExecutions: 4,
+    },
     // Spark jobs each take the machine's cores: one at a time per worker.
-    spark: { activities: { runSparkSmoke: probes.runSparkSmoke }, maxConcurrentActivityTaskExecutions: 1 },
+    spark: { activities: { runSparkSmoke: probes.runSparkSmoke, runLakeUpsert: lake.runLakeUpsert }, maxConcurrentActivityTaskExecutions: 1 },
   };
 
   const wanted = queues ?? [...TASK_QUEUE_ROLES];

@@ -5,3 +5,4 @@ export { captureSource } from './captureSource';
 export { checkIngestion } from './checkIngestion';
 export { reconcileTable } from './reconcileTable';
 export { syncDmsTask } from './syncDmsTask';
+export { upsertLakeTable } from './upsertLakeTable';

@@ -43,10 +43,10 @@ export interface SyncDmsTaskResult {
 }
 
 export interface DmsActivities {
-  ensureDmsTask(input: Omit<SyncDmsTaskInput, 'desiredState' | 'pollSeconds' | 'waitMinutes'>): Promise<EnsureDmsTaskResult>;
-  startDmsTask(input: { taskArn: string; startType: StartType }): Promise<string>;
-  stopDmsTask(input: { taskArn: string }): Promise<string>;
-  describeDmsTask(input: { taskArn: string }): Promise<DmsTaskStatus>;
+  ensureDmsTask: (input: Omit<SyncDmsTaskInput, 'desiredState' | 'pollSeconds' | 'waitMinutes'>) => Promise<EnsureDmsTaskResult>;
+  startDmsTask: (input: { taskArn: string; startType: StartType }) => Promise<string>;
+  stopDmsTask: (input: { taskArn: string }) => Promise<string>;
+  describeDmsTask: (input: { taskArn: string }) => Promise<DmsTaskStatus>;
 }
 
 export const dmsTaskStatusQuery = defineQuery<{ actions: string[]; last: DmsTaskStatus | null }>('status');

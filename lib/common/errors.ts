@@ -16,6 +16,13 @@ export const ErrorType = {
   ObjectStoreMisconfigured: 'ObjectStoreMisconfigured',
   /** A DMS task's settings are invalid, or the task cannot be brought to the wanted state without a person. */
   DmsTaskConflict: 'DmsTaskConflict',
+  /** The table is paused (e.g. its source schema drifted): its pipeline does not run until it is re-onboarded. */
+  TablePaused: 'TablePaused',
+  /** The lake job ran and reported a failure it will repeat (bad spec, incompatible schema): see its log. */
+  LakeJobFailed: 'LakeJobFailed',
+  /** Rows the lake job set aside: older than the stored row, or a value that does not cast. */
+  StaleChange: 'StaleChange',
+  UncastableValue: 'UncastableValue',
 } as const;
 
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];

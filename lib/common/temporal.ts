@@ -44,4 +44,5 @@ export const WorkflowId = {
   checkIngestion: (table: string) => `check-ingestion/${table}`,
   reconcileTable: (table: string) => `reconcile/${table}`,
   syncDmsTask: (source: string) => `sync-dms-task/${source}`,
+  upsertLakeTable: (table: string) => `lake-upsert/${table}`,
 };

@@ -14,6 +14,8 @@ export interface TableRecord {
   partitionField: string;
   hudiTableType: 'COPY_ON_WRITE' | 'MERGE_ON_READ';
   cleanerCommitsRetained: number;
+  hudiIndexType: 'BLOOM' | 'GLOBAL_BLOOM';
+  compactionDeltaCommits: number;
   archiveLevel: 'day' | 'month';
   archiveAfterDays: number;
   freshnessSlaMinutes: number;
@@ -26,6 +28,32 @@ export interface TableRecord {
 }
 
 export type RecordOutcome = 'created' | 'updated' | 'unchanged';
+
+export interface LakeBatchPlan {
+  batchId: string;
+  tableId: number;
+  files: { key: string; size: number }[];
+}
+
+/** What the lake job reported for a batch (lake_job.py's result object). */
+export interface LakeBatchFigures {
+  instant: string | null;
+  alreadyApplied: boolean;
+  rowsRead: number;
+  rowsUpserted: number;
+  rowsDeleted: number;
+  rowsStale: number;
+  rowsQuarantined: number;
+}
+
+export interface FailedEventInput {
+  pipeline: string;
+  tableId: number | null;
+  subject: string;
+  errorType: string;
+  reason: string;
+  dataRef: Record<string, unknown>;
+}
 
 export interface Checkpoint {
   pipeline: string;
@@ -44,6 +72,8 @@ interface TableRow {
   partition_field: string;
   hudi_table_type: 'COPY_ON_WRITE' | 'MERGE_ON_READ';
   cleaner_commits_retained: number;
+  hudi_index_type: 'BLOOM' | 'GLOBAL_BLOOM';
+  compaction_delta_commits: number;
   archive_level: 'day' | 'month';
   archive_after_days: number;
   freshness_sla_minutes: number;
@@ -66,6 +96,8 @@ function toTableRecord(r: TableRow): TableRecord {
     partitionField: r.partition_field,
     hudiTableType: r.hudi_table_type,
     cleanerCommitsRetained: r.cleaner_commits_retained,
+    hudiIndexType: r.hudi_index_type,
+    compactionDeltaCommits: r.compaction_delta_commits,
     archiveLevel: r.archive_level,
     archiveAfterDays: r.archive_after_days,
     freshnessSlaMinutes: r.freshness_sla_minutes,
@@ -192,20 +224,23 @@ export class ControlPlane {
         def.schedule,
         def.enabled,
         JSON.stringify(columns),
+        def.hudiIndexType,
+        def.compactionDeltaCommits,
       ];
       const prior = before.rows[0] ? toTableRecord(before.rows[0]) : null;
       if (prior && sameSettings(prior, def, primaryKey, columns)) return { table: prior, outcome: 'unchanged' as const };
       const { rows } = await c.query<TableRow>(
         `INSERT INTO tables (source_name, schema_name, table_name, primary_key, precombine_field, partition_field,
             hudi_table_type, cleaner_commits_retained, archive_level, archive_after_days, freshness_sla_minutes,
-            schedule_cron, enabled, columns)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+            schedule_cron, enabled, columns, hudi_index_type, compaction_delta_commits)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
          ON CONFLICT (source_name, schema_name, table_name) DO UPDATE SET
            primary_key = EXCLUDED.primary_key, precombine_field = EXCLUDED.precombine_field,
            partition_field = EXCLUDED.partition_field, hudi_table_type = EXCLUDED.hudi_table_type,
            cleaner_commits_retained = EXCLUDED.cleaner_commits_retained, archive_level = EXCLUDED.archive_level,
            archive_after_days = EXCLUDED.archive_after_days, freshness_sla_minutes = EXCLUDED.freshness_sla_minutes,
            schedule_cron = EXCLUDED.schedule_cron, enabled = EXCLUDED.enabled, columns = EXCLUDED.columns,
+           hudi_index_type = EXCLUDED.hudi_index_type, compaction_delta_commits = EXCLUDED.compaction_delta_commits,
            updated_at = now()
          RETURNING *`,
         values,
@@ -281,6 +316,102 @@ export class ControlPlane {
   }
 
   /** What the control plane holds, for the platform check. */
+  /** The table's batch that was planned and not yet committed, if any: a run resumes it. */
+  async openLakeBatch(tableId: number): Promise<LakeBatchPlan | null> {
+    const { rows } = await this.pool.query<{ batch_id: string; object_key: string | null; size_bytes: string | null }>(
+      `SELECT b.batch_id, f.object_key, f.size_bytes FROM lake_batches b LEFT JOIN lake_files f USING (batch_id)
+       WHERE b.table_id = $1 AND b.status = 'planned' ORDER BY f.object_key`,
+      [tableId],
+    );
+    if (!rows[0]) return null;
+    return { batchId: rows[0].batch_id, tableId, files: rows.filter((r) => r.object_key).map((r) => ({ key: r.object_key!, size: Number(r.size_bytes) })) };
+  }
+
+  async getLakeBatch(batchId: string): Promise<(LakeBatchPlan & { status: string }) | null> {
+    const { rows } = await this.pool.query<{ table_id: string; status: string; object_key: string | null; size_bytes: string | null }>(
+      `SELECT b.table_id, b.status, f.object_key, f.size_bytes FROM lake_batches b LEFT JOIN lake_files f USING (batch_id)
+       WHERE b.batch_id = $1 ORDER BY f.object_key`,
+      [batchId],
+    );
+    if (!rows[0]) return null;
+    return { batchId, tableId: Number(rows[0].table_id), status: rows[0].status, files: rows.filter((r) => r.object_key).map((r) => ({ key: r.object_key!, size: Number(r.size_bytes) })) };
+  }
+
+  async consumedLakeFiles(tableId: number): Promise<Set<string>> {
+    const { rows } = await this.pool.query<{ object_key: string }>('SELECT object_key FROM lake_files WHERE table_id = $1', [tableId]);
+    return new Set(rows.map((r) => r.object_key));
+  }
+
+  /**
+   * Records a batch and claims its files. Only one batch per table may be open: a second plan
+   * while one is open returns the open one (two planners raced; the loser resumes the winner's).
+   */
+  async planLakeBatch(plan: LakeBatchPlan): Promise<LakeBatchPlan> {
+    return this.inTransaction(async (c) => {
+      await lockSubject(c, `lake:${plan.tableId}`);
+      const open = await c.query<{ batch_id: string }>("SELECT batch_id FROM lake_batches WHERE table_id = $1 AND status = 'planned'", [plan.tableId]);
+      if (open.rows[0]) return { ...plan, batchId: open.rows[0].batch_id, files: [] };
+      await c.query(
+        "INSERT INTO lake_batches (batch_id, table_id, status, file_count, byte_count) VALUES ($1, $2, 'planned', $3, $4)",
+        [plan.batchId, plan.tableId, plan.files.length, plan.files.reduce((n, f) => n + f.size, 0)],
+      );
+      for (const f of plan.files) {
+        await c.query('INSERT INTO lake_files (table_id, object_key, size_bytes, batch_id) VALUES ($1, $2, $3, $4)', [plan.tableId, f.key, f.size, plan.batchId]);
+      }
+      return plan;
+    });
+  }
+
+  /** Marks a batch applied, records what it set aside as failed events, and moves the table's lake checkpoint, together. */
+  async commitLakeBatch(batchId: string, figures: LakeBatchFigures, run: { runner: string; logLocation: string }, failed: FailedEventInput[], checkpoint: Checkpoint | null): Promise<boolean> {
+    return this.inTransaction(async (c) => {
+      const { rowCount } = await c.query(
+        `UPDATE lake_batches SET status = 'committed', hudi_instant = $2, already_applied = $3, rows_read = $4, rows_upserted = $5,
+           rows_deleted = $6, rows_stale = $7, rows_quarantined = $8, runner = $9, log_location = $10, updated_at = now()
+         WHERE batch_id = $1 AND status = 'planned'`,
+        [batchId, figures.instant, figures.alreadyApplied, figures.rowsRead, figures.rowsUpserted, figures.rowsDeleted, figures.rowsStale, figures.rowsQuarantined, run.runner, run.logLocation],
+      );
+      if (rowCount === 0) return false; // committed by an earlier attempt
+      for (const f of failed) {
+        await c.query('INSERT INTO failed_events (pipeline, table_id, subject, error_type, reason, data_ref) VALUES ($1, $2, $3, $4, $5, $6)', [
+          f.pipeline,
+          f.tableId,
+          f.subject,
+          f.errorType,
+          f.reason,
+          JSON.stringify(f.dataRef),
+        ]);
+      }
+      if (checkpoint) {
+        await c.query(
+          `INSERT INTO checkpoints (pipeline, subject, position, details) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (pipeline, subject) DO UPDATE SET position = EXCLUDED.position, details = EXCLUDED.details, updated_at = now()`,
+          [checkpoint.pipeline, checkpoint.subject, checkpoint.position, JSON.stringify(checkpoint.details)],
+        );
+      }
+      return true;
+    });
+  }
+
+  async lakeBatches(tableId: number): Promise<(LakeBatchFigures & { batchId: string; status: string; fileCount: number })[]> {
+    const { rows } = await this.pool.query<Record<string, string | number | boolean | null>>(
+      'SELECT * FROM lake_batches WHERE table_id = $1 ORDER BY created_at, batch_id',
+      [tableId],
+    );
+    return rows.map((r) => ({
+      batchId: String(r.batch_id),
+      status: String(r.status),
+      fileCount: Number(r.file_count),
+      instant: (r.hudi_instant as string | null) ?? null,
+      alreadyApplied: Boolean(r.already_applied),
+      rowsRead: Number(r.rows_read ?? 0),
+      rowsUpserted: Number(r.rows_upserted ?? 0),
+      rowsDeleted: Number(r.rows_deleted ?? 0),
+      rowsStale: Number(r.rows_stale ?? 0),
+      rowsQuarantined: Number(r.rows_quarantined ?? 0),
+    }));
+  }
+
   async summary(): Promise<{ schemaVersion: number; sources: number; tables: number }> {
     const { rows } = await this.pool.query<{ version: number; sources: string; tables: string }>(
       `SELECT (SELECT max(version) FROM schema_migrations) AS version,
@@ -333,6 +464,8 @@ function sameSettings(prior: TableRecord, def: TableDefinition, primaryKey: stri
     prior.partitionField === def.partitionField &&
     prior.hudiTableType === def.hudiTableType &&
     prior.cleanerCommitsRetained === def.cleanerCommitsRetained &&
+    prior.hudiIndexType === def.hudiIndexType &&
+    prior.compactionDeltaCommits === def.compactionDeltaCommits &&
     prior.archiveLevel === def.archiveLevel &&
     prior.archiveAfterDays === def.archiveAfterDays &&
     prior.freshnessSlaMinutes === def.freshnessSlaMinutes &&

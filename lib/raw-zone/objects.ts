@@ -5,12 +5,12 @@ import { OP_COLUMN } from './dms-file';
 import { compareRawKeys, parseRawKey, tablePrefix, type RawKey } from './keys';
 
 /** A table's raw files, ordered as they are consumed (full load first, then CDC by name). */
-export async function listTableFiles(s3: S3Client, bucket: string, schema: string, table: string): Promise<RawKey[]> {
-  const keys: RawKey[] = [];
+export async function listTableFiles(s3: S3Client, bucket: string, schema: string, table: string): Promise<(RawKey & { size: number })[]> {
+  const keys: (RawKey & { size: number })[] = [];
   let token: string | undefined;
   do {
     const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: tablePrefix(schema, table), ContinuationToken: token }));
-    for (const o of page.Contents ?? []) if (o.Key) keys.push(parseRawKey(o.Key));
+    for (const o of page.Contents ?? []) if (o.Key) keys.push({ ...parseRawKey(o.Key), size: o.Size ?? 0 });
     token = page.NextContinuationToken;
   } while (token);
   return keys.sort(compareRawKeys);

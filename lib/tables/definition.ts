@@ -23,6 +23,10 @@ export const tableDefinitionSchema = z.strictObject({
   partitionField: identifier,
   hudiTableType: z.enum(['COPY_ON_WRITE', 'MERGE_ON_READ'], { error: 'must be COPY_ON_WRITE or MERGE_ON_READ' }).default('COPY_ON_WRITE'),
   cleanerCommitsRetained: z.number().int().positive().default(15),
+  /** BLOOM (non-global, the seed's choice) or GLOBAL_BLOOM (a key may move between partitions). */
+  hudiIndexType: z.enum(['BLOOM', 'GLOBAL_BLOOM'], { error: 'must be BLOOM or GLOBAL_BLOOM' }).default('BLOOM'),
+  /** MERGE_ON_READ only: compact after this many delta commits. */
+  compactionDeltaCommits: z.number().int().positive().default(5),
   archiveLevel: z.enum(['day', 'month'], { error: 'must be day or month' }).default('day'),
   archiveAfterDays: z.number().int().positive().default(30),
   freshnessSlaMinutes: z.number().int().positive().default(15),

@@ -14,7 +14,7 @@ import { checkContinuity } from '../../lib/raw-zone/checks';
 import { readRawFileInfo } from '../../lib/raw-zone/read';
 import { MysqlSource } from '../../lib/sources/mysql';
 import { PostgresSource } from '../../lib/sources/postgres';
-import { checkAgainstSource, parseTableDefinition } from '../../lib/tables/definition';
+import { checkAgainstSource, parseTableDefinition, type TableDefinitionInput } from '../../lib/tables/definition';
 import { connectClient } from '../../lib/temporal/client';
 import type { CaptureSourceInput, CaptureStatus } from '../../workflows/captureSource';
 import { createAdapters, createWorkers, type Adapters } from '../../workers/workers';
@@ -23,14 +23,17 @@ import { createScratchControlPlane, testConfig, uniqueSuffix, type ScratchDataba
 
 export interface CaptureHarnessOptions {
   engine: 'postgres' | 'mysql';
-  /** [table, partition field] pairs, onboarded with precombine field updated_at. */
-  tables: (readonly [string, string])[];
+  /** [table, partition field, other settings] onboarded with precombine field updated_at. */
+  tables: (readonly [string, string, Partial<TableDefinitionInput>?])[];
+  /** Also a scratch processed bucket and a Spark worker, for the lake tests. */
+  lake?: boolean;
 }
 
 export class CaptureHarness {
   readonly source: string;
   readonly schema: string;
   readonly bucket = `danau-test-raw-${randomBytes(4).toString('hex')}`;
+  readonly processedBucket = `danau-test-lake-${randomBytes(4).toString('hex')}`;
   readonly sourceUrl: string;
   readonly tables: TableRecord[] = [];
   readonly config: ReturnType<typeof testConfig>;
@@ -48,32 +51,37 @@ export class CaptureHarness {
     this.source = `${postgres ? 'labs' : 'clinic'}_${uniqueSuffix()}`;
     this.schema = postgres ? 'public' : 'clinic';
     this.sourceUrl = testConfig().environment[postgres ? 'DANAU_SOURCE_LABS_URL' : 'DANAU_SOURCE_CLINIC_URL']!;
-    this.config = testConfig({ DANAU_RAW_BUCKET: this.bucket });
+    this.config = testConfig(this.overrides());
+  }
+
+  private overrides(): Record<string, string> {
+    return { DANAU_RAW_BUCKET: this.bucket, ...(this.options.lake ? { DANAU_PROCESSED_BUCKET: this.processedBucket } : {}) };
   }
 
   async start(): Promise<void> {
     installTemporalRuntime(createLogger('error'), 'error');
     ({ db: this.db, controlPlane: this.controlPlane } = await createScratchControlPlane());
-    const config = testConfig({ DANAU_CONTROL_DATABASE_URL: this.db.url, DANAU_RAW_BUCKET: this.bucket });
+    const config = testConfig({ DANAU_CONTROL_DATABASE_URL: this.db.url, ...this.overrides() });
     this.adapters = createAdapters(config);
     await this.adapters.s3.send(new CreateBucketCommand({ Bucket: this.bucket }));
+    if (this.options.lake) await this.adapters.s3.send(new CreateBucketCommand({ Bucket: this.processedBucket }));
     const postgres = this.options.engine === 'postgres';
     await this.controlPlane.upsertSource(
       { name: this.source, engine: this.options.engine, database: postgres ? 'labs' : 'clinic', connectionEnv: postgres ? 'DANAU_SOURCE_LABS_URL' : 'DANAU_SOURCE_CLINIC_URL', description: 'test' },
       'test',
     );
-    for (const [table, partitionField] of this.options.tables) this.tables.push(await this.onboard(table, partitionField));
+    for (const [table, partitionField, settings] of this.options.tables) this.tables.push(await this.onboard(table, partitionField, true, settings));
     this.connection = await NativeConnection.connect({ address: config.temporal.address });
-    this.workers = await createWorkers({ config, connection: this.connection, adapters: this.adapters, queues: ['control', 'io'] });
+    this.workers = await createWorkers({ config, connection: this.connection, adapters: this.adapters, queues: this.options.lake ? ['control', 'io', 'spark'] : ['control', 'io'] });
     this.running = Promise.all(this.workers.map((w) => w.run()));
     this.client = await connectClient(config);
   }
 
   /** Onboards one more table of the source, reading its definition from the live catalog. */
-  async onboard(table: string, partitionField: string, enabled = true): Promise<TableRecord> {
+  async onboard(table: string, partitionField: string, enabled = true, settings: Partial<TableDefinitionInput> = {}): Promise<TableRecord> {
     const catalog = this.options.engine === 'postgres' ? new PostgresSource(this.sourceUrl) : new MysqlSource(this.sourceUrl);
     try {
-      const def = parseTableDefinition({ source: this.source, schema: this.schema, table, precombineField: 'updated_at', partitionField, enabled });
+      const def = parseTableDefinition({ source: this.source, schema: this.schema, table, precombineField: 'updated_at', partitionField, enabled, ...settings });
       const check = checkAgainstSource(def, this.options.engine, (await catalog.describeTable(this.schema, table))!);
       return (await this.controlPlane.recordTable(def, check.primaryKey, check.columns, 'test')).table;
     } finally {
@@ -125,14 +133,22 @@ export class CaptureHarness {
       await admin.end();
     }
     if (this.adapters) {
-      const listed = await this.adapters.s3.send(new ListObjectsV2Command({ Bucket: this.bucket }));
-      const objects = (listed.Contents ?? []).map((o) => ({ Key: o.Key! }));
-      if (objects.length) await this.adapters.s3.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: objects } }));
+      await emptyBucket(this.adapters.s3, this.bucket);
+      if (this.options.lake) await emptyBucket(this.adapters.s3, this.processedBucket);
       await this.adapters.close();
     }
     await this.connection?.close();
     await this.client?.connection.close();
     await this.controlPlane?.close();
     await this.db?.drop();
+  }
+}
+
+async function emptyBucket(s3: Adapters['s3'], bucket: string): Promise<void> {
+  for (;;) {
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket })).catch(() => null);
+    const objects = (listed?.Contents ?? []).map((o) => ({ Key: o.Key! }));
+    if (objects.length === 0) return;
+    await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects } }));
   }
 }

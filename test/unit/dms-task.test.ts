@@ -47,6 +47,8 @@ function table(tableId: number, tableName: string, over: Partial<TableRecord> = 
     partitionField: 'created_at',
     hudiTableType: 'COPY_ON_WRITE',
     cleanerCommitsRetained: 15,
+    hudiIndexType: 'BLOOM',
+    compactionDeltaCommits: 5,
     archiveLevel: 'day',
     archiveAfterDays: 30,
     freshnessSlaMinutes: 15,

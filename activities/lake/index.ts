@@ -1,0 +1,119 @@
+// Lake activities: planning batches of raw files, running the lake job on one, and recording what it
+// did. The job itself is scripts/spark/lake_job.py; these only describe its work and read its result.
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ErrorType } from '../../lib/common/errors';
+import { tableKey } from '../../lib/common/temporal';
+import type { DanauConfig } from '../../lib/config';
+import type { ControlPlane, FailedEventInput, TableRecord } from '../../lib/control-plane/store';
+import { batchLocations, buildUpsertSpec, DEFAULT_BATCH_LIMITS, lakeBatchId, nextBatch, type LakeUpsertResult } from '../../lib/lake/batches';
+import { listTableFiles, readObject } from '../../lib/raw-zone/objects';
+import { SparkJobError, type SparkRunner } from '../../lib/spark/runner';
+import type { LakeActivities, LakeSparkActivities } from '../../workflows/upsertLakeTable';
+
+export interface LakeDeps {
+  config: DanauConfig;
+  controlPlane: ControlPlane;
+  s3: S3Client;
+  runner: SparkRunner;
+}
+
+export const LAKE_JOB = 'scripts/spark/lake_job.py';
+
+/** The table's lake checkpoint: the last Hudi instant applied (what incremental pulls start from). */
+export const LakeCheckpoint = { table: (key: string) => ({ pipeline: 'lake', subject: key }) };
+
+// A job error that will happen again on a retry: the data or the table definition is wrong.
+const DETERMINISTIC = /AnalysisException|SchemaCompatibilityException|Failed to merge incompatible data types|NumberFormatException|KeyError|ValueError/;
+
+export function createLakeActivities({ config, controlPlane, s3, runner }: LakeDeps): LakeActivities & LakeSparkActivities {
+  async function tableOf(key: string): Promise<TableRecord> {
+    const [source, schema, name, ...rest] = key.split('.');
+    const table = source && schema && name && rest.length === 0 ? await controlPlane.getTable(source, schema, name) : null;
+    if (!table) throw ApplicationFailure.create({ type: ErrorType.InvalidTableDefinition, message: `table ${key}: not onboarded (danau tables list)`, nonRetryable: true });
+    return table;
+  }
+
+  return {
+    async planLakeBatch({ table: key, maxBatchBytes, maxBatchFiles }) {
+      const table = await tableOf(key);
+      if (table.pausedReason) throw ApplicationFailure.create({ type: ErrorType.TablePaused, message: `table ${key} is paused: ${table.pausedReason}`, nonRetryable: true });
+      const open = await controlPlane.openLakeBatch(table.tableId);
+      if (open) return { batchId: open.batchId, files: open.files.length, bytes: open.files.reduce((n, f) => n + f.size, 0), resumed: true };
+      const files = await listTableFiles(s3, config.buckets.raw, table.schemaName, table.tableName);
+      const batch = nextBatch(files, await controlPlane.consumedLakeFiles(table.tableId), {
+        maxBytes: maxBatchBytes ?? DEFAULT_BATCH_LIMITS.maxBytes,
+        maxFiles: maxBatchFiles ?? DEFAULT_BATCH_LIMITS.maxFiles,
+      });
+      if (batch.length === 0) return null;
+      const wanted = lakeBatchId(table, batch);
+      const planned = await controlPlane.planLakeBatch({ batchId: wanted, tableId: table.tableId, files: batch.map((f) => ({ key: f.key, size: f.size })) });
+      if (planned.batchId !== wanted) {
+        const open = (await controlPlane.getLakeBatch(planned.batchId))!;
+        return { batchId: open.batchId, files: open.files.length, bytes: open.files.reduce((n, f) => n + f.size, 0), resumed: true };
+      }
+      return { batchId: wanted, files: batch.length, bytes: batch.reduce((n, f) => n + f.size, 0), resumed: false };
+    },
+
+    async runLakeUpsert({ table: key, batchId }) {
+      const ctx = Context.current();
+      const table = await tableOf(key);
+      const batch = await controlPlane.getLakeBatch(batchId);
+      if (!batch || batch.tableId !== table.tableId) throw ApplicationFailure.create({ type: ErrorType.InvalidTableDefinition, message: `lake batch ${batchId} of table ${key} does not exist`, nonRetryable: true });
+      const spec = buildUpsertSpec(config, table, batchId, batch.files);
+      const at = batchLocations(config, batchId);
+      const bucket = config.buckets.processed;
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: at.specKey, Body: JSON.stringify(spec, null, 2), ContentType: 'application/json' }));
+      // A result left by an earlier attempt must not be read as this one's.
+      await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: at.resultKey }));
+      const readResult = async (): Promise<LakeUpsertResult | null> => {
+        try {
+          return JSON.parse(Buffer.from(await readObject(s3, bucket, at.resultKey)).toString('utf8')) as LakeUpsertResult;
+        } catch {
+          return null;
+        }
+      };
+      let outcome;
+      try {
+        outcome = await runner.run({
+          script: LAKE_JOB,
+          args: ['upsert', '--spec', `s3://${bucket}/${at.specKey}`],
+          name: `danau:lake-upsert:${batchId}`,
+          signal: ctx.cancellationSignal,
+          heartbeat: (progress) => ctx.heartbeat(progress),
+        });
+      } catch (err) {
+        if (!(err instanceof SparkJobError) || ctx.cancellationSignal.aborted) throw err;
+        const reported = await readResult();
+        const reason = reported?.error ?? err.message;
+        throw ApplicationFailure.create({
+          type: DETERMINISTIC.test(reason) ? ErrorType.LakeJobFailed : 'LakeJobError',
+          message: `table ${key}: lake job for batch ${batchId} failed: ${reason} (log: ${err.logFile})`,
+          nonRetryable: DETERMINISTIC.test(reason),
+        });
+      }
+      const result = await readResult();
+      if (!result?.ok) throw new Error(`table ${key}: lake job for batch ${batchId} finished without a result at s3://${bucket}/${at.resultKey} (log: ${outcome.logLocation})`);
+      return { result, run: { runner: outcome.runner, attached: outcome.attached, logLocation: outcome.logLocation, elapsedMs: outcome.elapsedMs } };
+    },
+
+    async commitLakeBatch({ table: key, batchId, result, run }) {
+      const table = await tableOf(key);
+      const at = batchLocations(config, batchId);
+      const failed: FailedEventInput[] = [];
+      // One event per batch and reason, pointing at the rows: the rows themselves stay in S3.
+      if (result.rowsStale > 0) {
+        failed.push({ pipeline: 'lake-upsert', tableId: table.tableId, subject: batchId, errorType: ErrorType.StaleChange, reason: `${result.rowsStale} change(s) older than the stored rows were set aside (ordering guard)`, dataRef: { uri: at.staleUri, batchId, rows: result.rowsStale } });
+      }
+      if (result.rowsQuarantined > 0) {
+        failed.push({ pipeline: 'lake-upsert', tableId: table.tableId, subject: batchId, errorType: ErrorType.UncastableValue, reason: `${result.rowsQuarantined} row(s) had a value that does not cast to its lake type`, dataRef: { uri: at.quarantineUri, batchId, rows: result.rowsQuarantined } });
+      }
+      const subject = tableKey({ source: table.sourceName, schema: table.schemaName, table: table.tableName });
+      const checkpoint = result.instant ? { ...LakeCheckpoint.table(subject), position: result.instant, details: { batchId } } : null;
+      const committed = await controlPlane.commitLakeBatch(batchId, result, { runner: run.runner, logLocation: run.logLocation }, failed, checkpoint);
+      const latest = await controlPlane.getCheckpoint(LakeCheckpoint.table(subject).pipeline, subject);
+      return { committed, latestInstant: latest?.position ?? null };
+    },
+  };
+}
