@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from '../lib/config';
 import { TASK_QUEUE_ROLES, type TaskQueueName } from '../lib/common/temporal';
 import { migrate } from '../lib/control-plane/migrate';
 import { createLogger, installTemporalRuntime } from '../lib/logging';
+import { uploadJobFiles } from '../lib/spark/deploy';
 import { createAdapters, createWorkers } from './workers';
 
 function parseQueues(argv: string[]): TaskQueueName[] | undefined {
@@ -37,6 +38,7 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const adapters = createAdapters(config);
   try {
+    if (adapters.spark.kind === 'emr') logger.info({ jobs: await uploadJobFiles(adapters.s3, config.emr.codeUri) }, 'job files in place for EMR');
     const workers = await createWorkers({ config, connection, adapters, queues });
     logger.info(
       { pid: process.pid, namespace: config.temporal.namespace, taskQueues: workers.map((w) => w.options.taskQueue), metrics: `http://127.0.0.1:${config.metricsPort}/metrics` },

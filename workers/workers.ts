@@ -15,7 +15,8 @@ import { createS3Client } from '../lib/s3';
 import { SourceConnections } from '../lib/sources';
 import { CaptureConnections } from '../lib/capture';
 import { DmsTaskManager } from '../lib/capture/dms-task';
-import { createDmsClient } from '../lib/aws/clients';
+import { createDmsClient, createEmrClient } from '../lib/aws/clients';
+import { EmrStepRunner } from '../lib/spark/emr';
 import { LocalSparkRunner, type SparkRunner } from '../lib/spark/runner';
 
 export interface Adapters {
@@ -36,16 +37,21 @@ export function createAdapters(config: DanauConfig): Adapters {
   const s3 = createS3Client(config);
   const captures = new CaptureConnections();
   const dmsClient = createDmsClient(config);
+  const emrClient = config.emr.clusterId ? createEmrClient(config) : null;
   return {
     controlPlane,
     sources,
     captures,
     s3,
     dms: new DmsTaskManager(dmsClient),
-    spark: new LocalSparkRunner({ home: config.home, env: config.environment }),
+    spark:
+      emrClient && config.emr.clusterId
+        ? new EmrStepRunner({ client: emrClient, clusterId: config.emr.clusterId, codeUri: config.emr.codeUri })
+        : new LocalSparkRunner({ home: config.home, env: config.environment }),
     async close() {
       s3.destroy();
       dmsClient.destroy();
+      emrClient?.destroy();
       await captures.closeAll();
       await sources.closeAll();
       await controlPlane.close();

@@ -61,7 +61,8 @@ export function createLakeActivities({ config, controlPlane, s3, runner }: LakeD
       const table = await tableOf(key);
       const batch = await controlPlane.getLakeBatch(batchId);
       if (!batch || batch.tableId !== table.tableId) throw ApplicationFailure.create({ type: ErrorType.InvalidTableDefinition, message: `lake batch ${batchId} of table ${key} does not exist`, nonRetryable: true });
-      const spec = buildUpsertSpec(config, table, batchId, batch.files);
+      const catalog = config.catalog.glueDatabase ? { type: 'glue' as const, database: config.catalog.glueDatabase } : null;
+      const spec = buildUpsertSpec(config, table, batchId, batch.files, catalog);
       const at = batchLocations(config, batchId);
       const bucket = config.buckets.processed;
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: at.specKey, Body: JSON.stringify(spec, null, 2), ContentType: 'application/json' }));

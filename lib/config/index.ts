@@ -46,6 +46,13 @@ const schema = z.object({
   DANAU_S3_FORCE_PATH_STYLE: bool.default(false),
   // An AWS-API-compatible endpoint (moto locally) for DMS, EMR and the Redshift Data API; unset on AWS.
   DANAU_AWS_API_ENDPOINT: z.url({ error: 'must be a URL such as http://127.0.0.1:5055' }).optional(),
+  // Production lake: set the cluster id and lake jobs run as EMR steps instead of local spark-submit.
+  DANAU_EMR_CLUSTER_ID: z.string().regex(/^j-[A-Z0-9]+$/, 'must be an EMR cluster id such as j-2AXXXXXXGAPLF').optional(),
+  DANAU_EMR_CODE_URI: z.string().regex(/^s3:\/\/[^/]+\/(.*\/)?$/, 'must be an s3:// prefix ending in /').optional(),
+  // Production catalog: the Glue database the lake job syncs tables to, and Athena for queries.
+  DANAU_GLUE_DATABASE: z.string().regex(/^[a-z0-9_]+$/, 'lower-case letters, digits and _').optional(),
+  DANAU_ATHENA_WORKGROUP: z.string().min(1).default('primary'),
+  DANAU_ATHENA_OUTPUT_URI: z.string().regex(/^s3:\/\//, 'must be an s3:// prefix').optional(),
   AWS_REGION: z.string().min(1).default('us-east-1'),
   // Optional: in AWS the SDK's default chain (instance or task role) finds credentials itself.
   AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
@@ -79,6 +86,10 @@ export interface DanauConfig {
   };
   /** DMS, EMR, Redshift Data: the same region and credentials as S3, and a local endpoint if set. */
   aws: { apiEndpoint?: string };
+  /** Set: lake jobs run as steps on this EMR cluster, their files uploaded under codeUri. */
+  emr: { clusterId?: string; codeUri: string };
+  /** Set: the lake job syncs tables to this Glue database, and queries run on Athena. */
+  catalog: { glueDatabase?: string; athenaWorkGroup: string; athenaOutputUri?: string };
   buckets: { raw: string; processed: string; archive: string };
   timezone: string;
   logLevel: Parsed['DANAU_LOG_LEVEL'];
@@ -170,6 +181,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DanauConfig {
           : undefined,
     },
     aws: { apiEndpoint: c.DANAU_AWS_API_ENDPOINT },
+    emr: { clusterId: c.DANAU_EMR_CLUSTER_ID, codeUri: c.DANAU_EMR_CODE_URI ?? `s3://${c.DANAU_PROCESSED_BUCKET}/_danau/code/` },
+    catalog: { glueDatabase: c.DANAU_GLUE_DATABASE, athenaWorkGroup: c.DANAU_ATHENA_WORKGROUP, athenaOutputUri: c.DANAU_ATHENA_OUTPUT_URI },
     buckets: { raw: c.DANAU_RAW_BUCKET, processed: c.DANAU_PROCESSED_BUCKET, archive: c.DANAU_ARCHIVE_BUCKET },
     timezone: c.DANAU_TIMEZONE,
     logLevel: c.DANAU_LOG_LEVEL,

@@ -1,6 +1,7 @@
-// Planning lake batches and describing them to the lake job (scripts/spark/lake_job.py). Pure, so
-// the same files always make the same batch id, and a re-planned batch is recognisable.
+// Planning lake batches and describing them to the lake job (scripts/spark/lake_job.py). Planning is
+// pure, so the same files always make the same batch id, and a re-planned batch is recognisable.
 import { createHash } from 'node:crypto';
+import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { DanauConfig } from '../config';
 import type { TableRecord } from '../control-plane/store';
 import { tableKey } from '../common/temporal';
@@ -43,6 +44,16 @@ export function hudiTableName(table: Pick<TableRecord, 'sourceName' | 'schemaNam
 
 export function lakeBasePath(config: Pick<DanauConfig, 'buckets'>, table: Pick<TableRecord, 'sourceName' | 'schemaName' | 'tableName'>): string {
   return `s3://${config.buckets.processed}/${table.sourceName}/${table.schemaName}/${table.tableName}`;
+}
+
+/** A Hudi table exists once its first commit wrote `.hoodie/hoodie.properties`. */
+export async function lakeTableExists(s3: S3Client, basePath: string): Promise<boolean> {
+  const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(basePath);
+  if (!m) return false;
+  return s3.send(new HeadObjectCommand({ Bucket: m[1], Key: `${m[2]}/.hoodie/hoodie.properties` })).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** Where a batch's spec, result and set-aside rows live. */

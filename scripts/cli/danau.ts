@@ -30,6 +30,10 @@ import type { OnboardTableResult } from '../../workflows/onboardTable';
 import type { CheckStackResult } from '../../workflows/checkStack';
 import type { CaptureStatus } from '../../workflows/captureSource';
 import type { SyncDmsTaskResult } from '../../workflows/syncDmsTask';
+import type { UpsertLakeTableResult } from '../../workflows/upsertLakeTable';
+import { hudiTableName, lakeBasePath, lakeTableExists } from '../../lib/lake/batches';
+import { SparkSqlQueryEngine } from '../../lib/lake/query';
+import { createAdapters } from '../../workers/workers';
 
 /** A failure the user can fix; printed without a stack trace. */
 class UsageError extends Error {}
@@ -367,6 +371,69 @@ capture
       })) as SyncDmsTaskResult;
       print(`${result.taskId}: ${result.actions.join(', ')}; now ${result.final.status}`);
     });
+  });
+
+// --- lake ----------------------------------------------------------------------------------------
+const lake = program.command('lake').description('the processed zone: Hudi tables upserted from the raw zone (upsertLakeTable workflows)');
+lake
+  .command('upsert')
+  .description("apply a table's new raw files to its Hudi table, batch by batch, and wait for the result")
+  .requiredOption('--table <source.schema.table>')
+  .option('--max-batches <n>', 'stop after this many batches', positiveInt('--max-batches'), 20)
+  .option('--max-batch-mb <n>', 'raw megabytes per batch', positiveInt('--max-batch-mb'), 256)
+  .action(async (o: { table: string; maxBatches: number; maxBatchMb: number }) => {
+    await withClient(async (client) => {
+      const workflowId = WorkflowId.upsertLakeTable(o.table);
+      print(`upsertLakeTable: ${workflowUrl(config(), workflowId)}`);
+      const result = (await client.workflow.execute('upsertLakeTable', {
+        taskQueue: config().temporal.taskQueues.control,
+        workflowId,
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        args: [{ table: o.table, maxBatches: o.maxBatches, maxBatchBytes: o.maxBatchMb * 1024 * 1024 }],
+      })) as UpsertLakeTableResult;
+      if (result.batches.length === 0) return print(`${o.table}: nothing new in the raw zone`);
+      for (const b of result.batches) {
+        const r = b.result;
+        print(`  ${b.batchId}${b.resumed ? ' (resumed)' : ''}: ${b.files} files, ${r.rowsRead} rows read, ${r.rowsUpserted} upserted, ${r.rowsDeleted} deleted, ${r.rowsStale} stale, ${r.rowsQuarantined} quarantined; instant ${r.instant ?? '-'}${r.alreadyApplied ? ' (already applied)' : ''} in ${Math.round(b.run.elapsedMs / 1000)} s`);
+      }
+      print(`${o.table}: at Hudi instant ${result.latestInstant ?? '-'}`);
+    });
+  });
+lake
+  .command('batches')
+  .description("a table's lake batches: files, instant, row counts")
+  .requiredOption('--table <source.schema.table>')
+  .action(async (o: { table: string }) => {
+    await withControlPlane(async (cp) => {
+      const [source, schema, name] = o.table.split('.');
+      const t = source && schema && name ? await cp.getTable(source, schema, name) : null;
+      if (!t) throw new UsageError(`table ${o.table} is not onboarded (danau tables list)`);
+      for (const b of await cp.lakeBatches(t.tableId)) {
+        print(`${b.batchId.padEnd(60)} ${b.status.padEnd(9)} ${String(b.fileCount).padStart(5)} files  instant ${(b.instant ?? '-').padEnd(17)} +${b.rowsUpserted} -${b.rowsDeleted} stale ${b.rowsStale} quarantined ${b.rowsQuarantined}${b.alreadyApplied ? ' (already applied)' : ''}`);
+      }
+    });
+  });
+lake
+  .command('query')
+  .description('run SQL over the lake tables (local Spark SQL; each onboarded table is a view <source>_<schema>_<table>, MoR tables also _rt and _ro)')
+  .requiredOption('--sql <sql>')
+  .option('--max-rows <n>', 'at most this many rows', positiveInt('--max-rows'), 100)
+  .action(async (o: { sql: string; maxRows: number }) => {
+    const adapters = createAdapters(config());
+    try {
+      const tables = (await adapters.controlPlane.listTables()).map((t) => ({ name: hudiTableName(t), basePath: lakeBasePath(config(), t), tableType: t.hudiTableType }));
+      const engine = new SparkSqlQueryEngine(adapters.spark, adapters.s3, config());
+      const existing = [];
+      for (const t of tables) if (await lakeTableExists(adapters.s3, t.basePath)) existing.push(t);
+      const result = await engine.query(existing, o.sql, { maxRows: o.maxRows });
+      print(result.columns.join('\t'));
+      for (const r of result.rows) print(result.columns.map((c) => JSON.stringify(r[c] ?? null)).join('\t'));
+      if (result.truncated) print(`(first ${o.maxRows} rows)`);
+    } catch (err) {
+      throw new UsageError(err instanceof Error ? err.message : String(err));
+    } finally {
+      await adapters.close();
+    }
   });
 
 async function withClient(work: (client: Awaited<ReturnType<typeof connectClient>>) => Promise<void>): Promise<void> {

@@ -83,4 +83,18 @@ describe('parseEnvFile', () => {
   it('skips comments and blank lines and keeps = inside values', () => {
     assert.deepEqual(parseEnvFile('# c\n\nA=1\nB = x=y\n'), { A: '1', B: 'x=y' });
   });
+
+  it('runs lake jobs on EMR and syncs to Glue only when told, with the code prefix under the processed bucket by default', () => {
+    const local = loadConfig(base);
+    assert.equal(local.emr.clusterId, undefined);
+    assert.equal(local.emr.codeUri, 's3://acme-processed/_danau/code/');
+    assert.equal(local.catalog.glueDatabase, undefined);
+    const prod = loadConfig({ ...base, DANAU_EMR_CLUSTER_ID: 'j-2AXXXXXXGAPLF', DANAU_GLUE_DATABASE: 'processed' });
+    assert.equal(prod.emr.clusterId, 'j-2AXXXXXXGAPLF');
+    assert.equal(prod.catalog.glueDatabase, 'processed');
+    assert.throws(
+      () => loadConfig({ ...base, DANAU_EMR_CLUSTER_ID: 'my-cluster', DANAU_EMR_CODE_URI: 's3://code' }),
+      (err: unknown) => err instanceof ConfigError && /DANAU_EMR_CLUSTER_ID: must be an EMR cluster id/.test(err.message) && /DANAU_EMR_CODE_URI: must be an s3:\/\/ prefix ending in \//.test(err.message),
+    );
+  });
 });
