@@ -34,6 +34,17 @@ danau capture status --source labs
 step "6. checkStack: control plane, STANDARD_IA on every zone bucket, and a Spark + Hudi job over s3a://"
 danau check
 
+step "7. Raw zone -> processed zone: one upsertLakeTable per table (the lake job on local Spark + Hudi)"
+for table in clinic.clinic.doctors clinic.clinic.patients clinic.clinic.appointments labs.public.lab_orders labs.public.lab_results; do
+  danau lake upsert --table "$table"
+done
+
+step "8. The lake, through Spark SQL: rows per table (MoR tables read through their _rt view)"
+danau lake query --sql "SELECT 'clinic.patients' AS t, count(*) AS n FROM clinic_clinic_patients
+  UNION ALL SELECT 'clinic.appointments (MoR)', count(*) FROM clinic_clinic_appointments_rt
+  UNION ALL SELECT 'labs.lab_orders', count(*) FROM labs_public_lab_orders
+  UNION ALL SELECT 'labs.lab_results (MoR)', count(*) FROM labs_public_lab_results_rt"
+
 step "Where to look"
 cat <<MSG
 Temporal Web UI:      $UI
@@ -41,8 +52,11 @@ Temporal Web UI:      $UI
   (or type  DanauTable="labs.public.lab_results"  in the UI's search box)
   the captures:        $UI?query=WorkflowType%3D%22captureSource%22  (danau capture status|pause|resume|stop --source clinic)
 Raw zone:             s3://$DANAU_RAW_BUCKET at $DANAU_S3_ENDPOINT (e.g. clinic/appointments/YYYY/MM/DD/*.parquet)
+Processed zone:       s3://$DANAU_PROCESSED_BUCKET/<source>/<schema>/<table>/ (Hudi; danau lake batches --table clinic.clinic.patients)
+  the lake upserts:    $UI?query=WorkflowType%3D%22upsertLakeTable%22
 Stack status:         node dist/scripts/cli/danau.js stack status
 Worker log (JSON):    $DANAU_HOME/logs/worker.log
 Worker metrics:       http://127.0.0.1:$DANAU_METRICS_PORT/metrics
+Captures keep running (as DMS tasks do): danau capture stop --source clinic; danau capture stop --source labs
 Stop everything:      node dist/scripts/cli/danau.js stack down
 MSG

@@ -154,6 +154,8 @@ tables
   .option('--partition-field <col>', 'date/timestamp column for daily partitions')
   .addOption(new Option('--type <type>', 'Hudi table type: cow or mor').argParser(tableType))
   .option('--cleaner-commits <n>', 'Hudi cleaner: commits retained', positiveInt('--cleaner-commits'))
+  .addOption(new Option('--index <type>', 'Hudi index: BLOOM (non-global) or GLOBAL_BLOOM').choices(['BLOOM', 'GLOBAL_BLOOM']))
+  .option('--compaction-commits <n>', 'MoR: compact after this many delta commits', positiveInt('--compaction-commits'))
   .addOption(new Option('--archive-level <level>', 'raw-zone archive granularity').choices(['day', 'month']))
   .option('--archive-after-days <n>', 'archive raw partitions older than this', positiveInt('--archive-after-days'))
   .option('--freshness-sla <minutes>', 'alert when raw data is older than this', positiveInt('--freshness-sla'))
@@ -177,6 +179,8 @@ tables
       if (o.primaryKey) def.primaryKey = String(o.primaryKey).split(',').map((s) => s.trim());
       if (o.type) def.hudiTableType = o.type;
       if (o.cleanerCommits) def.cleanerCommitsRetained = o.cleanerCommits;
+      if (o.index) def.hudiIndexType = o.index;
+      if (o.compactionCommits) def.compactionDeltaCommits = o.compactionCommits;
       if (o.archiveLevel) def.archiveLevel = o.archiveLevel;
       if (o.archiveAfterDays) def.archiveAfterDays = o.archiveAfterDays;
       if (o.freshnessSla) def.freshnessSlaMinutes = o.freshnessSla;
