@@ -21,6 +21,11 @@ export interface UpsertLakeTableInput {
   maxBatchFiles?: number;
   /** Stop after this many batches (the rest waits for the next run). Default 20. */
   maxBatches?: number;
+  /**
+   * A job attempt whose worker stopped heartbeating for this long is retried (attaching to its EMR
+   * step, or stopping the orphaned local job first). Default 120; EMR is polled every 15 s.
+   */
+  jobHeartbeatTimeoutSeconds?: number;
 }
 
 export interface PlannedLakeBatch {
@@ -87,8 +92,8 @@ export async function upsertLakeTable(input: UpsertLakeTableInput): Promise<Upse
     startToCloseTimeout: '3 hours',
     // The job heartbeats every few seconds; a worker that died is noticed within this, and the next
     // attempt attaches to the EMR step (or stops the orphaned local job) instead of doubling it.
-    heartbeatTimeout: '2 minutes',
-    retry: { maximumAttempts: 3, initialInterval: '30 seconds', nonRetryableErrorTypes: [ErrorType.InvalidTableDefinition, ErrorType.LakeJobFailed] },
+    heartbeatTimeout: `${input.jobHeartbeatTimeoutSeconds ?? 120} seconds`,
+    retry: { maximumAttempts: 5, initialInterval: '5 seconds', nonRetryableErrorTypes: [ErrorType.InvalidTableDefinition, ErrorType.LakeJobFailed] },
     // Cancelling the workflow cancels the step or kills spark-submit before the run ends.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   });

@@ -1,7 +1,7 @@
 // Planning lake batches and describing them to the lake job (scripts/spark/lake_job.py). Planning is
 // pure, so the same files always make the same batch id, and a re-planned batch is recognisable.
 import { createHash } from 'node:crypto';
-import { HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { DanauConfig } from '../config';
 import type { TableRecord } from '../control-plane/store';
 import { tableKey } from '../common/temporal';
@@ -46,14 +46,21 @@ export function lakeBasePath(config: Pick<DanauConfig, 'buckets'>, table: Pick<T
   return `s3://${config.buckets.processed}/${table.sourceName}/${table.schemaName}/${table.tableName}`;
 }
 
-/** A Hudi table exists once its first commit wrote `.hoodie/hoodie.properties`. */
+/**
+ * A Hudi table can be read once a write completed: `.hoodie/<instant>.commit` (or `.deltacommit`).
+ * A first write that was killed leaves `.hoodie/` without one, and reads as a relation with no columns.
+ */
 export async function lakeTableExists(s3: S3Client, basePath: string): Promise<boolean> {
   const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(basePath);
   if (!m) return false;
-  return s3.send(new HeadObjectCommand({ Bucket: m[1], Key: `${m[2]}/.hoodie/hoodie.properties` })).then(
-    () => true,
-    () => false,
-  );
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: m[1], Prefix: `${m[2]}/.hoodie/`, Delimiter: '/', ContinuationToken: token })).catch(() => null);
+    if (!page) return false;
+    if ((page.Contents ?? []).some((o) => /\/\d+\.(commit|deltacommit)$/.test(o.Key ?? ''))) return true;
+    token = page.NextContinuationToken;
+  } while (token);
+  return false;
 }
 
 /** Where a batch's spec, result and set-aside rows live. */

@@ -242,8 +242,9 @@ def run_upsert(spark, spec):
         log(f"{quarantined} row(s) quarantined to {spec['quarantineUri']}")
     good = latest_per_key(rows.filter(F.col("_danau_error") == ""), key)
 
-    table_exists = exists(spark, f"{base}/.hoodie/hoodie.properties")
-    if table_exists:
+    # A table whose first write was killed has .hoodie/ but no completed commit, and reads as an
+    # empty relation without columns: it holds no rows yet (the next write rolls the failed one back).
+    if completed_instants(spark, base):
         stored = spark.read.format("hudi").load(base).select(
             *[F.col(f"`{k}`") for k in key],
             # Hive-style partition paths are `dt=<value>`; the key generator wants the value.

@@ -27,6 +27,8 @@ export interface CaptureHarnessOptions {
   tables: (readonly [string, string, Partial<TableDefinitionInput>?])[];
   /** Also a scratch processed bucket and a Spark worker, for the lake tests. */
   lake?: boolean;
+  /** false: the test runs the spark queue's worker itself (e.g. as a process it kills). */
+  sparkInProcess?: boolean;
 }
 
 export class CaptureHarness {
@@ -54,6 +56,11 @@ export class CaptureHarness {
     this.config = testConfig(this.overrides());
   }
 
+  /** The configuration this harness's workers use (a child worker process gets it as its environment). */
+  workerEnvironment(): Record<string, string> {
+    return { DANAU_CONTROL_DATABASE_URL: this.db.url, ...this.overrides() };
+  }
+
   private overrides(): Record<string, string> {
     return { DANAU_RAW_BUCKET: this.bucket, ...(this.options.lake ? { DANAU_PROCESSED_BUCKET: this.processedBucket } : {}) };
   }
@@ -72,7 +79,7 @@ export class CaptureHarness {
     );
     for (const [table, partitionField, settings] of this.options.tables) this.tables.push(await this.onboard(table, partitionField, true, settings));
     this.connection = await NativeConnection.connect({ address: config.temporal.address });
-    this.workers = await createWorkers({ config, connection: this.connection, adapters: this.adapters, queues: this.options.lake ? ['control', 'io', 'spark'] : ['control', 'io'] });
+    this.workers = await createWorkers({ config, connection: this.connection, adapters: this.adapters, queues: this.options.lake && this.options.sparkInProcess !== false ? ['control', 'io', 'spark'] : ['control', 'io'] });
     this.running = Promise.all(this.workers.map((w) => w.run()));
     this.client = await connectClient(config);
   }

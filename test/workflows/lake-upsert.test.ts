@@ -16,37 +16,8 @@ import { cdcObjectKey } from '../../lib/raw-zone/keys';
 import { generateChanges } from '../../scripts/sample/generator';
 import type { UpsertLakeTableResult } from '../../workflows/upsertLakeTable';
 import { CaptureHarness } from '../support/capture-harness';
+import { asSourceValues, canonicalLakeRow } from '../support/lake';
 import { readPostgresTable, type CanonicalRow } from '../support/replay';
-
-const WIB_OFFSET_MS = 7 * 3600_000;
-const scaleOf = (lakeType: string) => Number(/^decimal\(\d+,(\d+)\)$/.exec(lakeType)?.[1] ?? 0);
-
-/** A value as Spark's to_json writes it, in the canonical form of test/support/replay.ts (timestamps back in UTC). */
-function fromSparkJson(lakeType: string, v: unknown): string | null {
-  if (v === null || v === undefined) return null;
-  if (lakeType.startsWith('decimal')) return Number(v).toFixed(scaleOf(lakeType));
-  switch (lakeType) {
-    case 'timestamp':
-      // The processed zone holds WIB wall-clock times: the source's UTC instant plus seven hours.
-      return new Date(Date.parse(text(v)) - WIB_OFFSET_MS).toISOString();
-    case 'binary':
-      return Buffer.from(text(v), 'base64').toString('hex');
-    case 'boolean':
-      return v ? 't' : 'f';
-    default:
-      return text(v);
-  }
-}
-
-/** A canonical row back in the text form the raw-file writer takes from a source. */
-function asSourceValues(t: TableRecord, row: CanonicalRow): Record<string, string | null> {
-  return Object.fromEntries(t.columns.map((c) => {
-    const v = row[c.name] ?? null;
-    return [c.name, v !== null && c.lakeType === 'timestamp' ? v.replace('T', ' ').replace('Z', '') : v];
-  }));
-}
-
-const text = (v: unknown): string => (typeof v === 'string' ? v : JSON.stringify(v));
 
 describe('upsertLakeTable (PostgreSQL sources, local Spark + Hudi)', () => {
   const h = new CaptureHarness({
@@ -80,9 +51,7 @@ describe('upsertLakeTable (PostgreSQL sources, local Spark + Hudi)', () => {
     for (const t of h.tables) {
       const lake = new Map<string, CanonicalRow>();
       for (const r of result.rows.filter((r) => r.t === t.tableName)) {
-        const values = JSON.parse(text(r.row)) as Record<string, unknown>;
-        const row: CanonicalRow = {};
-        for (const c of t.columns) row[c.name] = fromSparkJson(c.lakeType, values[c.name]);
+        const row = canonicalLakeRow(t, r.row);
         const key = t.primaryKey.map((k) => row[k]).join('|');
         assert.ok(!lake.has(key), `${t.tableName}: key ${key} appears twice in the lake`);
         lake.set(key, row);
