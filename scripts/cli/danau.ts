@@ -32,7 +32,9 @@ import type { CaptureStatus } from '../../workflows/captureSource';
 import type { SyncDmsTaskResult } from '../../workflows/syncDmsTask';
 import type { UpsertLakeTableResult } from '../../workflows/upsertLakeTable';
 import { hudiTableName, lakeBasePath, lakeTableExists } from '../../lib/lake/batches';
-import { SparkSqlQueryEngine } from '../../lib/lake/query';
+import { SparkSqlQueryEngine, type LakeQueryEngine } from '../../lib/lake/query';
+import { AthenaQueryEngine } from '../../lib/lake/athena';
+import { createAthenaClient } from '../../lib/aws/clients';
 import { createAdapters } from '../../workers/workers';
 
 /** A failure the user can fix; printed without a stack trace. */
@@ -419,14 +421,18 @@ lake
   });
 lake
   .command('query')
-  .description('run SQL over the lake tables (local Spark SQL; each onboarded table is a view <source>_<schema>_<table>, MoR tables also _rt and _ro)')
+  .description('run SQL over the lake tables (local Spark SQL; each onboarded table is a view <source>_<schema>_<table>; MoR tables are <name>_rt and <name>_ro)')
   .requiredOption('--sql <sql>')
   .option('--max-rows <n>', 'at most this many rows', positiveInt('--max-rows'), 100)
   .action(async (o: { sql: string; maxRows: number }) => {
     const adapters = createAdapters(config());
     try {
       const tables = (await adapters.controlPlane.listTables()).map((t) => ({ name: hudiTableName(t), basePath: lakeBasePath(config(), t), tableType: t.hudiTableType }));
-      const engine = new SparkSqlQueryEngine(adapters.spark, adapters.s3, config());
+      const c = config();
+      // With a Glue database the tables are in the catalog: Athena runs the SQL. Otherwise Spark SQL.
+      const engine: LakeQueryEngine = c.catalog.glueDatabase
+        ? new AthenaQueryEngine({ client: createAthenaClient(c), database: c.catalog.glueDatabase, workGroup: c.catalog.athenaWorkGroup, ...(c.catalog.athenaOutputUri ? { outputLocation: c.catalog.athenaOutputUri } : {}) })
+        : new SparkSqlQueryEngine(adapters.spark, adapters.s3, c);
       const existing = [];
       for (const t of tables) if (await lakeTableExists(adapters.s3, t.basePath)) existing.push(t);
       const result = await engine.query(existing, o.sql, { maxRows: o.maxRows });

@@ -18,8 +18,8 @@ would otherwise overwrite a newer row) and writes them to the stale record; appl
 delete in the partition the row lives in; moves a row whose partition changed (non-global index);
 stamps the commit with the batch id, and skips a batch that the timeline shows as applied already.
 
-query: registers each table as a view (`<name>`; for MERGE_ON_READ also `<name>_rt` and the
-read-optimized `<name>_ro`), optionally an incremental view `<name>_changes` of the commits after an
+query: registers each table as a view under the name Glue gives it (`<name>`; for MERGE_ON_READ
+`<name>_rt` and the read-optimized `<name>_ro`), optionally an incremental view `<name>_changes` of the commits after an
 instant, runs one SQL statement and returns its rows. An incremental start older than what the
 cleaner keeps is reported (`startCleaned`) instead of silently returning less (apache/hudi#2224).
 """
@@ -326,8 +326,11 @@ def run_upsert(spark, spec):
 
 def register_views(spark, table):
     name, base = table["name"], table["basePath"].rstrip("/")
-    spark.read.format("hudi").load(base).createOrReplaceTempView(name)
-    if table.get("tableType") == "MERGE_ON_READ":
+    # The names Hive sync gives the tables in Glue, so the same SQL runs on Athena: a CoW table under
+    # its own name, a MoR table only as <name>_rt (snapshot) and <name>_ro (read-optimized).
+    if table.get("tableType") != "MERGE_ON_READ":
+        spark.read.format("hudi").load(base).createOrReplaceTempView(name)
+    else:
         spark.read.format("hudi").load(base).createOrReplaceTempView(f"{name}_rt")
         spark.read.format("hudi").option("hoodie.datasource.query.type", "read_optimized").load(base).createOrReplaceTempView(f"{name}_ro")
     incremental = table.get("incremental")

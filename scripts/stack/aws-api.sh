@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # An AWS-API-compatible endpoint for the control-plane APIs that have no local engine: moto's server
-# (PyPI `moto[server]`). It answers DMS, EMR and Redshift Data API calls with AWS's own wire format,
+# (PyPI `moto[server]`). It answers DMS, EMR, Athena and Redshift Data API calls with AWS's own wire format,
 # so the production adapters (DmsTaskManager, the EMR step runner) are exercised through the real AWS
 # SDK clients. It keeps state in memory: it is for tests and the demo, never for data. Data paths
 # stay on the real local engines (S3Mock, Spark, PostgreSQL).
@@ -36,7 +36,7 @@ cmd_stop() { stop_daemon aws-api; }
 cmd_status() {
   local healthy=no detail="not running"
   if is_running aws-api; then
-    if curl -fsS "$DANAU_AWS_API_ENDPOINT/moto-api/" >/dev/null 2>&1; then healthy=yes; detail="moto $MOTO_VERSION (DMS, EMR, Redshift Data APIs; in-memory)"
+    if curl -fsS "$DANAU_AWS_API_ENDPOINT/moto-api/" >/dev/null 2>&1; then healthy=yes; detail="moto $MOTO_VERSION (DMS, EMR, Athena, Redshift Data APIs; in-memory)"
     else detail="running but not answering"; fi
   fi
   status_line aws-api "$DANAU_AWS_API_ENDPOINT" "$healthy" "$detail"
