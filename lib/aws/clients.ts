@@ -23,7 +23,7 @@ interface RawHttpResponse {
   body: unknown;
 }
 
-const ISO_TIMESTAMP_FIELD = /("[A-Za-z]*(?:Date|Time)": )"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?)(Z|[+-]\d\d:\d\d)?"/g;
+const ISO_TIMESTAMP_FIELD = /("[A-Za-z]*(?:Date|Time|At)": )"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?)(Z|[+-]\d\d:\d\d)?"/g;
 
 /**
  * moto answers AWS's JSON protocols with timestamps as ISO strings (`"…Date": "2026-11-23T13:48:01.27"`)

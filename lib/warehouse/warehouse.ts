@@ -1,0 +1,45 @@
+// The warehouse, one interface with two real implementations: PostgreSQL through `pg` on one machine
+// (lib/warehouse/postgres.ts) and Redshift through the Redshift Data API in production
+// (lib/warehouse/redshift-data.ts). Model builds hand it SQL in the common subset of both dialects.
+
+/** A row as the warehouse returns it: column name to a JSON-able value (numbers, strings, booleans, null). */
+export type WarehouseRow = Record<string, string | number | boolean | null>;
+
+export interface RunOptions {
+  /**
+   * Identifies this piece of work across attempts, e.g. `build:dim_patient:<batch>`. Redshift records
+   * the statement id under it, so a retried activity re-attaches to the running or finished statement
+   * instead of running it again. PostgreSQL runs synchronously and uses it only in error messages.
+   */
+  key: string;
+  /** Called while a statement runs (activity heartbeats). */
+  heartbeat?: (progress: { elapsedMs: number; status: string }) => void;
+  /** Aborting cancels the statement (Redshift: CancelStatement; PostgreSQL: pg_cancel_backend). */
+  signal?: AbortSignal;
+}
+
+export interface Warehouse {
+  readonly kind: 'postgres' | 'redshift';
+  /** Runs the statements in one transaction: all of them take effect, or none. */
+  transaction(statements: string[], options: RunOptions): Promise<void>;
+  /** Runs one read-only statement and returns all its rows (paged as needed). */
+  query(sql: string, options: RunOptions): Promise<WarehouseRow[]>;
+  close(): Promise<void>;
+}
+
+/** Where Redshift statement ids are kept between attempts (the control plane in production). */
+export interface StatementLedger {
+  get(key: string): Promise<string | null>;
+  put(key: string, statementId: string): Promise<void>;
+}
+
+export class WarehouseError extends Error {
+  constructor(
+    message: string,
+    /** The statement that failed, when known. */
+    readonly sql: string | null = null,
+  ) {
+    super(message);
+    this.name = 'WarehouseError';
+  }
+}
