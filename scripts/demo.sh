@@ -45,6 +45,11 @@ danau lake query --sql "SELECT 'clinic.patients' AS t, count(*) AS n FROM clinic
   UNION ALL SELECT 'labs.lab_orders', count(*) FROM labs_public_lab_orders
   UNION ALL SELECT 'labs.lab_results (MoR)', count(*) FROM labs_public_lab_results_rt"
 
+step "9. Warehouse models (config/models/sample.yaml): SCD1 doctors, SCD2 patients, appointment and lab facts, the daily report"
+danau models add --file config/models/sample.yaml
+danau models build
+psql "$DANAU_WAREHOUSE_DATABASE_URL" -X -q -c "SELECT day, city, specialty, appointments, completed FROM analytics.rpt_daily_appointments ORDER BY appointments DESC, day LIMIT 5" || true
+
 step "Where to look"
 cat <<MSG
 Temporal Web UI:      $UI

@@ -7,6 +7,7 @@ import { createControlPlaneActivities } from '../activities/control-plane';
 import { createDmsActivities } from '../activities/dms';
 import { createIngestionActivities } from '../activities/ingestion';
 import { createLakeActivities } from '../activities/lake';
+import { createModelPullActivity, createWarehouseActivities } from '../activities/warehouse';
 import { createPlatformProbeActivities } from '../activities/platform';
 import type { DanauConfig } from '../lib/config';
 import { TASK_QUEUE_ROLES, type TaskQueueName } from '../lib/common/temporal';
@@ -15,7 +16,10 @@ import { createS3Client } from '../lib/s3';
 import { SourceConnections } from '../lib/sources';
 import { CaptureConnections } from '../lib/capture';
 import { DmsTaskManager } from '../lib/capture/dms-task';
-import { createDmsClient, createEmrClient } from '../lib/aws/clients';
+import { createDmsClient, createEmrClient, createRedshiftDataClient } from '../lib/aws/clients';
+import { PostgresWarehouse } from '../lib/warehouse/postgres';
+import { RedshiftDataWarehouse } from '../lib/warehouse/redshift-data';
+import type { Warehouse } from '../lib/warehouse/warehouse';
 import { EmrStepRunner } from '../lib/spark/emr';
 import { LocalSparkRunner, type SparkRunner } from '../lib/spark/runner';
 
@@ -28,6 +32,8 @@ export interface Adapters {
   dms: DmsTaskManager;
   /** Where Spark jobs run: spark-submit on this machine, or EMR steps in production. */
   spark: SparkRunner;
+  /** Where models are built: the local PostgreSQL, or Redshift through the Data API. */
+  warehouse: Warehouse;
   close(): Promise<void>;
 }
 
@@ -38,6 +44,7 @@ export function createAdapters(config: DanauConfig): Adapters {
   const captures = new CaptureConnections();
   const dmsClient = createDmsClient(config);
   const emrClient = config.emr.clusterId ? createEmrClient(config) : null;
+  const warehouse = createWarehouse(config, controlPlane);
   return {
     controlPlane,
     sources,
@@ -48,7 +55,9 @@ export function createAdapters(config: DanauConfig): Adapters {
       emrClient && config.emr.clusterId
         ? new EmrStepRunner({ client: emrClient, clusterId: config.emr.clusterId, codeUri: config.emr.codeUri })
         : new LocalSparkRunner({ home: config.home, env: config.environment }),
+    warehouse,
     async close() {
+      await warehouse.close();
       s3.destroy();
       dmsClient.destroy();
       emrClient?.destroy();
@@ -57,6 +66,15 @@ export function createAdapters(config: DanauConfig): Adapters {
       await controlPlane.close();
     },
   };
+}
+
+function createWarehouse(config: DanauConfig, controlPlane: ControlPlane): Warehouse {
+  const redshift = config.warehouse.redshift;
+  if (!redshift) return new PostgresWarehouse(config.warehouseDatabaseUrl);
+  const target = redshift.workgroup
+    ? { workgroupName: redshift.workgroup, database: redshift.database, ...(redshift.secretArn ? { secretArn: redshift.secretArn } : {}) }
+    : { clusterIdentifier: redshift.clusterId!, database: redshift.database, ...(redshift.dbUser ? { dbUser: redshift.dbUser } : {}), ...(redshift.secretArn ? { secretArn: redshift.secretArn } : {}) };
+  return new RedshiftDataWarehouse({ client: createRedshiftDataClient(config), target, ledger: controlPlane.statementLedger() });
 }
 
 export interface WorkerSetOptions {
@@ -73,6 +91,8 @@ export async function createWorkers({ config, connection, adapters, queues }: Wo
   const control = createControlPlaneActivities({ controlPlane: adapters.controlPlane, sources: adapters.sources });
   const dms = createDmsActivities({ controlPlane: adapters.controlPlane, dms: adapters.dms });
   const lake = createLakeActivities({ config, controlPlane: adapters.controlPlane, s3: adapters.s3, runner: adapters.spark });
+  const models = createWarehouseActivities({ config, controlPlane: adapters.controlPlane, s3: adapters.s3, warehouse: adapters.warehouse });
+  const pullModelChanges = createModelPullActivity({ config, controlPlane: adapters.controlPlane, s3: adapters.s3 }, adapters.spark);
   const ingestion = createIngestionActivities({ config, controlPlane: adapters.controlPlane, s3: adapters.s3, captures: adapters.captures, sources: adapters.sources });
 
   // Production uses the bundle built by `npm run bundle`; development bundles on start.
@@ -87,11 +107,11 @@ export async function createWorkers({ config, connection, adapters, queues }: Wo
       maxConcurrentActivityTaskExecutions: 20,
     },
     io: {
-      activities: { probeObjectStore: probes.probeObjectStore, ...ingestion, planLakeBatch: lake.planLakeBatch, commitLakeBatch: lake.commitLakeBatch },
+      activities: { probeObjectStore: probes.probeObjectStore, ...ingestion, planLakeBatch: lake.planLakeBatch, commitLakeBatch: lake.commitLakeBatch, ...models },
       maxConcurrentActivityTaskExecutions: 4,
     },
     // Spark jobs each take the machine's cores: one at a time per worker.
-    spark: { activities: { runSparkSmoke: probes.runSparkSmoke, runLakeUpsert: lake.runLakeUpsert }, maxConcurrentActivityTaskExecutions: 1 },
+    spark: { activities: { runSparkSmoke: probes.runSparkSmoke, runLakeUpsert: lake.runLakeUpsert, pullModelChanges }, maxConcurrentActivityTaskExecutions: 1 },
   };
 
   const wanted = queues ?? [...TASK_QUEUE_ROLES];

@@ -6,3 +6,4 @@ export { checkIngestion } from './checkIngestion';
 export { reconcileTable } from './reconcileTable';
 export { syncDmsTask } from './syncDmsTask';
 export { upsertLakeTable } from './upsertLakeTable';
+export { buildModels } from './buildModels';

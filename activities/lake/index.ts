@@ -111,7 +111,7 @@ export function createLakeActivities({ config, controlPlane, s3, runner }: LakeD
         failed.push({ pipeline: 'lake-upsert', tableId: table.tableId, subject: batchId, errorType: ErrorType.UncastableValue, reason: `${result.rowsQuarantined} row(s) had a value that does not cast to its lake type`, dataRef: { uri: at.quarantineUri, batchId, rows: result.rowsQuarantined } });
       }
       const subject = tableKey({ source: table.sourceName, schema: table.schemaName, table: table.tableName });
-      const checkpoint = result.instant ? { ...LakeCheckpoint.table(subject), position: result.instant, details: { batchId } } : null;
+      const checkpoint = result.instant ? { ...LakeCheckpoint.table(subject), position: result.instant, details: { batchId, changelogInstant: result.changelogInstant } } : null;
       const committed = await controlPlane.commitLakeBatch(batchId, result, { runner: run.runner, logLocation: run.logLocation }, failed, checkpoint);
       const latest = await controlPlane.getCheckpoint(LakeCheckpoint.table(subject).pipeline, subject);
       return { committed, latestInstant: latest?.position ?? null };

@@ -23,6 +23,10 @@ export const ErrorType = {
   /** Rows the lake job set aside: older than the stored row, or a value that does not cast. */
   StaleChange: 'StaleChange',
   UncastableValue: 'UncastableValue',
+  /** A model or reporting definition is malformed or names what does not exist. */
+  InvalidModelDefinition: 'InvalidModelDefinition',
+  /** A build broke an invariant (two current rows, overlapping intervals, a fact without dimension): rolled back. */
+  ModelInvariantViolated: 'ModelInvariantViolated',
 } as const;
 
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];

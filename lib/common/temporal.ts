@@ -45,4 +45,5 @@ export const WorkflowId = {
   reconcileTable: (table: string) => `reconcile/${table}`,
   syncDmsTask: (source: string) => `sync-dms-task/${source}`,
   upsertLakeTable: (table: string) => `lake-upsert/${table}`,
+  buildModels: (label: string) => `build-models/${label}`,
 };

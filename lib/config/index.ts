@@ -53,6 +53,16 @@ const schema = z.object({
   DANAU_GLUE_DATABASE: z.string().regex(/^[a-z0-9_]+$/, 'lower-case letters, digits and _').optional(),
   DANAU_ATHENA_WORKGROUP: z.string().min(1).default('primary'),
   DANAU_ATHENA_OUTPUT_URI: z.string().regex(/^s3:\/\//, 'must be an s3:// prefix').optional(),
+  // The warehouse: models in this schema. Set a Redshift cluster (or serverless workgroup) to build
+  // through the Redshift Data API instead of the local PostgreSQL.
+  DANAU_WAREHOUSE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'lower-case letters, digits and _').default('analytics'),
+  DANAU_REDSHIFT_CLUSTER_ID: z.string().min(1).optional(),
+  DANAU_REDSHIFT_WORKGROUP: z.string().min(1).optional(),
+  DANAU_REDSHIFT_DATABASE: z.string().min(1).default('dev'),
+  DANAU_REDSHIFT_DB_USER: z.string().min(1).optional(),
+  DANAU_REDSHIFT_SECRET_ARN: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:/, 'must be a Secrets Manager ARN').optional(),
+  // The role Redshift's COPY assumes to read staged Parquet from the processed bucket.
+  DANAU_REDSHIFT_COPY_ROLE_ARN: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\//, 'must be an IAM role ARN').optional(),
   AWS_REGION: z.string().min(1).default('us-east-1'),
   // Optional: in AWS the SDK's default chain (instance or task role) finds credentials itself.
   AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
@@ -88,6 +98,11 @@ export interface DanauConfig {
   aws: { apiEndpoint?: string };
   /** Set: lake jobs run as steps on this EMR cluster, their files uploaded under codeUri. */
   emr: { clusterId?: string; codeUri: string };
+  warehouse: {
+    schema: string;
+    /** Set: models are built on Redshift through the Data API; otherwise on the local PostgreSQL. */
+    redshift?: { clusterId?: string; workgroup?: string; database: string; dbUser?: string; secretArn?: string; copyRoleArn?: string };
+  };
   /** Set: the lake job syncs tables to this Glue database, and queries run on Athena. */
   catalog: { glueDatabase?: string; athenaWorkGroup: string; athenaOutputUri?: string };
   buckets: { raw: string; processed: string; archive: string };
@@ -182,6 +197,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DanauConfig {
     },
     aws: { apiEndpoint: c.DANAU_AWS_API_ENDPOINT },
     emr: { clusterId: c.DANAU_EMR_CLUSTER_ID, codeUri: c.DANAU_EMR_CODE_URI ?? `s3://${c.DANAU_PROCESSED_BUCKET}/_danau/code/` },
+    warehouse: {
+      schema: c.DANAU_WAREHOUSE_SCHEMA,
+      redshift:
+        c.DANAU_REDSHIFT_CLUSTER_ID || c.DANAU_REDSHIFT_WORKGROUP
+          ? { clusterId: c.DANAU_REDSHIFT_CLUSTER_ID, workgroup: c.DANAU_REDSHIFT_WORKGROUP, database: c.DANAU_REDSHIFT_DATABASE, dbUser: c.DANAU_REDSHIFT_DB_USER, secretArn: c.DANAU_REDSHIFT_SECRET_ARN, copyRoleArn: c.DANAU_REDSHIFT_COPY_ROLE_ARN }
+          : undefined,
+    },
     catalog: { glueDatabase: c.DANAU_GLUE_DATABASE, athenaWorkGroup: c.DANAU_ATHENA_WORKGROUP, athenaOutputUri: c.DANAU_ATHENA_OUTPUT_URI },
     buckets: { raw: c.DANAU_RAW_BUCKET, processed: c.DANAU_PROCESSED_BUCKET, archive: c.DANAU_ARCHIVE_BUCKET },
     timezone: c.DANAU_TIMEZONE,

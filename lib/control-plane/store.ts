@@ -3,6 +3,7 @@
 import pg from 'pg';
 import type { SourceRecord } from '../sources/types';
 import type { LakeColumn, SourceDefinition, TableDefinition } from '../tables/definition';
+import { modelDependencies, type ModelDefinition, type ReportingDefinition } from '../models/definition';
 
 export interface TableRecord {
   tableId: number;
@@ -410,6 +411,105 @@ export class ControlPlane {
       rowsStale: Number(r.rows_stale ?? 0),
       rowsQuarantined: Number(r.rows_quarantined ?? 0),
     }));
+  }
+
+  /** Records a model's definition (create or replace), with an audit row. */
+  async upsertModel(def: ModelDefinition, actor: string): Promise<RecordOutcome> {
+    return this.inTransaction(async (c) => {
+      const before = await c.query<{ settings: ModelDefinition }>('SELECT settings FROM models WHERE model_name = $1 FOR UPDATE', [def.name]);
+      if (before.rows[0] && JSON.stringify(before.rows[0].settings) === JSON.stringify(def)) return 'unchanged' as const;
+      await c.query(
+        `INSERT INTO models (model_name, kind, source_tables, natural_key, tracked_columns, surrogate_key, depends_on, settings, enabled)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+         ON CONFLICT (model_name) DO UPDATE SET kind = EXCLUDED.kind, source_tables = EXCLUDED.source_tables, natural_key = EXCLUDED.natural_key,
+           tracked_columns = EXCLUDED.tracked_columns, surrogate_key = EXCLUDED.surrogate_key, depends_on = EXCLUDED.depends_on,
+           settings = EXCLUDED.settings, enabled = EXCLUDED.enabled, updated_at = now()`,
+        [
+          def.name,
+          def.kind,
+          [def.source],
+          def.kind === 'fact' ? def.factKey : def.naturalKey,
+          def.kind === 'scd2_dimension' ? def.trackedColumns : [],
+          def.kind === 'fact' ? null : def.surrogateKey,
+          modelDependencies(def),
+          JSON.stringify(def),
+          def.enabled,
+        ],
+      );
+      const outcome: RecordOutcome = before.rows[0] ? 'updated' : 'created';
+      await this.audit(c, actor, `model.${outcome}`, `model:${def.name}`, { before: before.rows[0]?.settings ?? null, after: def });
+      return outcome;
+    });
+  }
+
+  async listModels(): Promise<ModelDefinition[]> {
+    const { rows } = await this.pool.query<{ settings: ModelDefinition }>('SELECT settings FROM models ORDER BY model_name');
+    return rows.map((r) => r.settings);
+  }
+
+  async upsertReporting(def: ReportingDefinition, actor: string): Promise<RecordOutcome> {
+    return this.inTransaction(async (c) => {
+      const before = await c.query<{ kind: string; sql: string; depends_on: string[]; enabled: boolean }>('SELECT kind, sql, depends_on, enabled FROM reporting_objects WHERE object_name = $1 FOR UPDATE', [def.name]);
+      const prior = before.rows[0];
+      if (prior && prior.kind === def.kind && prior.sql === def.sql && prior.depends_on.join(',') === def.dependsOn.join(',') && prior.enabled === def.enabled) return 'unchanged' as const;
+      await c.query(
+        `INSERT INTO reporting_objects (object_name, kind, sql, depends_on, enabled) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (object_name) DO UPDATE SET kind = EXCLUDED.kind, sql = EXCLUDED.sql, depends_on = EXCLUDED.depends_on, enabled = EXCLUDED.enabled, updated_at = now()`,
+        [def.name, def.kind, def.sql, def.dependsOn, def.enabled],
+      );
+      const outcome: RecordOutcome = prior ? 'updated' : 'created';
+      await this.audit(c, actor, `reporting.${outcome}`, `reporting:${def.name}`, { before: prior ?? null, after: def });
+      return outcome;
+    });
+  }
+
+  async listReporting(): Promise<ReportingDefinition[]> {
+    const { rows } = await this.pool.query<{ object_name: string; kind: 'table' | 'materialized_view'; sql: string; depends_on: string[]; enabled: boolean }>(
+      'SELECT object_name, kind, sql, depends_on, enabled FROM reporting_objects ORDER BY object_name',
+    );
+    return rows.map((r) => ({ name: r.object_name, kind: r.kind, sql: r.sql, dependsOn: r.depends_on, enabled: r.enabled }));
+  }
+
+  async startModelBuild(buildId: string, model: string, beginInstant: string): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO model_builds (build_id, model_name, status, begin_instant) VALUES ($1, $2, 'running', $3)
+       ON CONFLICT (build_id) DO UPDATE SET status = 'running', error = NULL, started_at = now()`,
+      [buildId, model, beginInstant],
+    );
+  }
+
+  /** Marks a build committed and moves the model's checkpoint to the instant it covered, together. */
+  async commitModelBuild(buildId: string, model: string, figures: { endInstant: string | null; rowsStaged: number; fullComparison: boolean }): Promise<void> {
+    await this.inTransaction(async (c) => {
+      await c.query(
+        `UPDATE model_builds SET status = 'committed', end_instant = $2, rows_staged = $3, full_comparison = $4, finished_at = now() WHERE build_id = $1`,
+        [buildId, figures.endInstant, figures.rowsStaged, figures.fullComparison],
+      );
+      if (figures.endInstant) {
+        await c.query(
+          `INSERT INTO checkpoints (pipeline, subject, position, details) VALUES ('model', $1, $2, $3)
+           ON CONFLICT (pipeline, subject) DO UPDATE SET position = EXCLUDED.position, details = EXCLUDED.details, updated_at = now()`,
+          [model, figures.endInstant, JSON.stringify({ buildId })],
+        );
+      }
+    });
+  }
+
+  async failModelBuild(buildId: string, error: string): Promise<void> {
+    await this.pool.query(`UPDATE model_builds SET status = 'failed', error = $2, finished_at = now() WHERE build_id = $1`, [buildId, error.slice(0, 4000)]);
+  }
+
+  /** The ledger the Redshift Data API adapter keeps statement ids in. */
+  statementLedger(): { get(key: string): Promise<string | null>; put(key: string, statementId: string): Promise<void> } {
+    return {
+      get: async (key) => (await this.pool.query<{ statement_id: string }>('SELECT statement_id FROM warehouse_statements WHERE work_key = $1', [key])).rows[0]?.statement_id ?? null,
+      put: async (key, statementId) => {
+        await this.pool.query(
+          `INSERT INTO warehouse_statements (work_key, statement_id) VALUES ($1, $2) ON CONFLICT (work_key) DO UPDATE SET statement_id = EXCLUDED.statement_id, created_at = now()`,
+          [key, statementId],
+        );
+      },
+    };
   }
 
   async summary(): Promise<{ schemaVersion: number; sources: number; tables: number }> {

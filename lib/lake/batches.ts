@@ -46,6 +46,10 @@ export function lakeBasePath(config: Pick<DanauConfig, 'buckets'>, table: Pick<T
   return `s3://${config.buckets.processed}/${table.sourceName}/${table.schemaName}/${table.tableName}`;
 }
 
+export function changelogBasePath(config: Pick<DanauConfig, 'buckets'>, table: Pick<TableRecord, 'sourceName' | 'schemaName' | 'tableName'>): string {
+  return `${lakeBasePath(config, table)}__changelog`;
+}
+
 /**
  * A Hudi table can be read once a write completed: `.hoodie/<instant>.commit` (or `.deltacommit`).
  * A first write that was killed leaves `.hoodie/` without one, and reads as a relation with no columns.
@@ -79,6 +83,8 @@ export interface LakeUpsertSpec {
   table: string;
   hudiTableName: string;
   basePath: string;
+  /** The table's change log: every change, keyed by (primary key, change sequence), for SCD2 models. */
+  changelogBasePath: string;
   files: string[];
   columns: { name: string; lakeType: string }[];
   primaryKey: string[];
@@ -103,6 +109,7 @@ export function buildUpsertSpec(config: Pick<DanauConfig, 'buckets' | 'timezone'
     table: tableKey({ source: table.sourceName, schema: table.schemaName, table: table.tableName }),
     hudiTableName: hudiTableName(table),
     basePath: lakeBasePath(config, table),
+    changelogBasePath: changelogBasePath(config, table),
     files: files.map((f) => `s3://${config.buckets.raw}/${f.key}`),
     columns: table.columns.map((c) => ({ name: c.name, lakeType: c.lakeType })),
     primaryKey: table.primaryKey,
@@ -126,6 +133,8 @@ export interface LakeUpsertResult {
   error?: string;
   batchId: string;
   instant: string | null;
+  /** The change log's instant for this batch (null when it had no change). */
+  changelogInstant: string | null;
   alreadyApplied: boolean;
   rowsRead: number;
   rowsUpserted: number;

@@ -31,6 +31,8 @@ import type { CheckStackResult } from '../../workflows/checkStack';
 import type { CaptureStatus } from '../../workflows/captureSource';
 import type { SyncDmsTaskResult } from '../../workflows/syncDmsTask';
 import type { UpsertLakeTableResult } from '../../workflows/upsertLakeTable';
+import type { BuildModelsResult } from '../../workflows/buildModels';
+import { ModelDefinitionError, parseModelsFile } from '../../lib/models/definition';
 import { hudiTableName, lakeBasePath, lakeTableExists } from '../../lib/lake/batches';
 import { SparkSqlQueryEngine, type LakeQueryEngine } from '../../lib/lake/query';
 import { AthenaQueryEngine } from '../../lib/lake/athena';
@@ -446,6 +448,52 @@ lake
     }
   });
 
+// --- models ---------------------------------------------------------------------------------------
+const models = program.command('models').description('warehouse models (SCD1/SCD2 dimensions, facts) and reporting objects');
+models
+  .command('add')
+  .description('load model and reporting definitions from a YAML/JSON file into the control plane')
+  .requiredOption('-f, --file <file>')
+  .action(async (o: { file: string }) => {
+    const parsed = parseModelsFile(readDocument(o.file));
+    await withControlPlane(async (cp) => {
+      for (const m of parsed.models) print(`✔ model ${m.name} (${m.kind}): ${await cp.upsertModel(m, actor())}`);
+      for (const r of parsed.reporting) print(`✔ reporting ${r.name} (${r.kind}): ${await cp.upsertReporting(r, actor())}`);
+    });
+  });
+models
+  .command('list')
+  .description('models and reporting objects, with their last build')
+  .action(async () => {
+    await withControlPlane(async (cp) => {
+      for (const m of await cp.listModels()) {
+        const at = await cp.getCheckpoint('model', m.name);
+        print(`${m.name.padEnd(28)} ${m.kind.padEnd(15)} from ${m.source.padEnd(32)} ${m.enabled ? '' : 'disabled '}at instant ${at?.position ?? '-'}`);
+      }
+      for (const r of await cp.listReporting()) print(`${r.name.padEnd(28)} ${r.kind.padEnd(15)} after ${r.dependsOn.join(', ')}`);
+    });
+  });
+models
+  .command('build')
+  .description('build models from the lake (buildModels), then refresh the reporting objects that depend on them')
+  .option('--model <names>', 'comma-separated; default every enabled model')
+  .option('--no-reporting', 'skip the reporting refresh')
+  .action(async (o: { model?: string; reporting: boolean }) => {
+    await withClient(async (client) => {
+      const workflowId = WorkflowId.buildModels(new Date().toISOString().replace(/[:.]/g, '-'));
+      print(`buildModels: ${workflowUrl(config(), workflowId)}`);
+      const result = (await client.workflow.execute('buildModels', {
+        taskQueue: config().temporal.taskQueues.control,
+        workflowId,
+        args: [{ ...(o.model ? { models: o.model.split(',').map((m) => m.trim()) } : {}), refreshReporting: o.reporting }],
+      })) as BuildModelsResult;
+      for (const m of result.models) {
+        print(`  ${m.model.padEnd(24)} ${m.pull.rows} change(s) pulled (${m.pull.beginInstant} → ${m.pull.endInstant ?? '-'})${m.pull.fullComparison ? ' FULL COMPARISON: the start instant was cleaned' : ''}; ${m.rowsAfter} rows`);
+      }
+      for (const r of result.reporting) print(`  ${r.name.padEnd(24)} ${r.kind} refreshed: ${r.rows} rows`);
+    });
+  });
+
 async function withClient(work: (client: Awaited<ReturnType<typeof connectClient>>) => Promise<void>): Promise<void> {
   const client = await connectClient(config());
   try {
@@ -483,8 +531,8 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 });
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof UsageError || err instanceof TableDefinitionError) {
-    process.stderr.write(`danau: ${err instanceof TableDefinitionError ? `refused:\n  - ${err.problems.join('\n  - ')}` : err.message}\n`);
+  if (err instanceof ConfigError || err instanceof UsageError || err instanceof TableDefinitionError || err instanceof ModelDefinitionError) {
+    process.stderr.write(`danau: ${err instanceof TableDefinitionError || err instanceof ModelDefinitionError ? `refused:\n  - ${err.problems.join('\n  - ')}` : err.message}\n`);
   } else {
     process.stderr.write(`danau: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   }

@@ -8,6 +8,7 @@ last line of stdout.
 
     lake_job.py upsert --spec s3://…/spec.json
     lake_job.py query  --spec s3://…/spec.json
+    lake_job.py export --spec s3://…/spec.json
 
 upsert: reads exactly the files in the spec; casts each column to its lake type (a value that does
 not cast sends its row to quarantine, with the reason); turns timestamps into the platform's time
@@ -166,6 +167,57 @@ def hudi_options(spec):
     return opts
 
 
+def changelog_options(spec):
+    """The change log beside each table: every change, keyed by (primary key, change sequence).
+
+    A Hudi table holds one row per key, and a batch keeps only each key's latest change, so the
+    history between two reads (three updates of one key in one window; a late change) would be gone.
+    Warehouse models with SCD type 2 need every version: they pull from this table instead. Upserting
+    by (key, change sequence) makes a re-applied batch a no-op.
+    """
+    retained = int(spec["cleanerCommitsRetained"])
+    return {
+        "hoodie.table.name": f"{spec['hudiTableName']}_changelog",
+        "hoodie.datasource.write.table.type": "COPY_ON_WRITE",
+        "hoodie.datasource.write.operation": "upsert",
+        "hoodie.datasource.write.recordkey.field": ",".join(spec["primaryKey"] + [META_SEQ]),
+        "hoodie.datasource.write.precombine.field": META_SEQ,
+        "hoodie.datasource.write.partitionpath.field": PARTITION,
+        "hoodie.datasource.write.hive_style_partitioning": "true",
+        "hoodie.datasource.write.keygenerator.class": "org.apache.hudi.keygen.ComplexKeyGenerator",
+        "hoodie.datasource.write.payload.class": "org.apache.hudi.common.model.OverwriteWithLatestAvroPayload",
+        "hoodie.index.type": "BLOOM",
+        "hoodie.cleaner.policy": "KEEP_LATEST_COMMITS",
+        "hoodie.cleaner.commits.retained": str(retained),
+        "hoodie.keep.min.commits": str(retained + 5),
+        "hoodie.keep.max.commits": str(retained + 10),
+        "hoodie.datasource.write.commitmeta.key.prefix": "danau.",
+        BATCH_KEY: spec["batchId"],
+        "hoodie.upsert.shuffle.parallelism": "4",
+    }
+
+
+def write_changelog(spark, spec, changes):
+    out_cols = [c["name"] for c in spec["columns"]]
+    shaped = changes.select(
+        *[F.col(f"`{n}`") for n in out_cols],
+        F.col(OP).alias(META_OP),
+        F.col(COMMIT_TS).alias(META_TS),
+        F.col(CHANGE_SEQ).alias(META_SEQ),
+        F.lit(spec["batchId"]).alias(META_BATCH),
+        # A key-only delete has no partition field value: keep it, in a partition of its own.
+        F.coalesce(F.col(PARTITION), F.lit("unknown")).alias(PARTITION),
+    )
+    if shaped.count() == 0:
+        return None
+    base = spec["changelogBasePath"].rstrip("/")
+    shaped.write.format("hudi").options(**changelog_options(spec)).mode("append").save(base)
+    instant = instant_of_batch(spark, base, spec["batchId"])
+    if instant is None:
+        raise RuntimeError(f"batch {spec['batchId']}: the change log write finished but no completed instant carries its id")
+    return instant
+
+
 def read_batch(spark, spec):
     raw = spark.read.option("mergeSchema", "true").parquet(*spec["files"]).withColumn("_danau_file", F.input_file_name())
     present = set(raw.columns)
@@ -226,14 +278,23 @@ def run_upsert(spark, spec):
     base = spec["basePath"].rstrip("/")
     batch = spec["batchId"]
     key = spec["primaryKey"]
+    changelog = spec.get("changelogBasePath")
+    # The change log is written first and the table second, each skipped when its timeline already
+    # has the batch: a job killed between the two finishes the second on the next attempt.
     done = instant_of_batch(spark, base, batch)
-    if done:
+    changelog_done = instant_of_batch(spark, changelog, batch) if changelog else None
+    applied = {"batchId": batch, "instant": done, "changelogInstant": changelog_done, "alreadyApplied": True, "rowsRead": 0, "rowsUpserted": 0, "rowsDeleted": 0, "rowsStale": 0, "rowsDuplicate": 0, "rowsQuarantined": 0, "rowsMoved": 0}
+    if done and (changelog_done or not changelog):
         log(f"batch {batch} is already in the timeline at {done}: nothing to do")
-        return {"batchId": batch, "instant": done, "alreadyApplied": True, "rowsRead": 0, "rowsUpserted": 0, "rowsDeleted": 0, "rowsStale": 0, "rowsDuplicate": 0, "rowsQuarantined": 0, "rowsMoved": 0, "seconds": round(time.time() - started, 3)}
+        return {**applied, "seconds": round(time.time() - started, 3)}
 
     raw = read_batch(spark, spec)
     rows = to_platform_time(typed(raw, spec), spec).persist()
     rows_read = rows.count()
+    if changelog and not changelog_done:
+        changelog_done = write_changelog(spark, spec, rows.filter(F.col("_danau_error") == ""))
+    if done:
+        return {**applied, "changelogInstant": changelog_done, "seconds": round(time.time() - started, 3)}
 
     bad = rows.filter(F.col("_danau_error") != "")
     quarantined = bad.count()
@@ -310,6 +371,7 @@ def run_upsert(spark, spec):
     return {
         "batchId": batch,
         "instant": instant,
+        "changelogInstant": changelog_done,
         "alreadyApplied": False,
         "rowsRead": rows_read,
         "rowsUpserted": rows_upserted,
@@ -349,15 +411,21 @@ def register_views(spark, table):
             f"(oldest {earliest_safe}); do a full comparison instead"
         )
     reader = spark.read.format("hudi")
+    end = None
     if cleaned:
         changes = reader.load(base)  # the whole table, for a full comparison
     else:
         reader = reader.option("hoodie.datasource.query.type", "incremental").option("hoodie.datasource.read.begin.instanttime", begin or "000")
-        if incremental.get("endInstant"):
-            reader = reader.option("hoodie.datasource.read.end.instanttime", incremental["endInstant"])
+        # Pinned to the newest instant listed above, so a commit landing meanwhile is left for the
+        # next pull whole, rather than half read now.
+        end = incremental.get("endInstant") or (instants[-1] if instants else None)
+        if end:
+            reader = reader.option("hoodie.datasource.read.end.instanttime", end)
         changes = reader.load(base)
+    if cleaned:
+        end = instants[-1] if instants else None
     changes.createOrReplaceTempView(f"{name}_changes")
-    return {"table": name, "beginInstant": begin, "startCleaned": cleaned, "fallback": "full-scan" if cleaned else None, "latestInstant": instants[-1] if instants else None, "earliestSafeInstant": earliest_safe}
+    return {"table": name, "beginInstant": begin, "endInstant": end, "startCleaned": cleaned, "fallback": "full-scan" if cleaned else None, "latestInstant": instants[-1] if instants else None, "earliestSafeInstant": earliest_safe}
 
 
 def run_query(spark, spec):
@@ -369,15 +437,33 @@ def run_query(spark, spec):
     return {"columns": df.columns, "rows": rows[:limit], "truncated": len(rows) > limit, "incremental": incremental, "seconds": round(time.time() - started, 3)}
 
 
+def run_export(spark, spec):
+    """A model's pull: the change log's changes after an instant, written as Parquet for the warehouse
+    to load (COPY on Redshift, a bulk load on PostgreSQL). A start the cleaner has passed falls back to
+    the whole change log, which still holds every change (its records are never updated), and says so."""
+    started = time.time()
+    spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+    table = {**spec["table"], "tableType": "COPY_ON_WRITE", "incremental": {"beginInstant": spec["beginInstant"], "onCleaned": "full"}}
+    if not completed_instants(spark, table["basePath"]):
+        return {"rows": 0, "outputUri": None, "incremental": {"table": table["name"], "beginInstant": spec["beginInstant"], "endInstant": None, "startCleaned": False, "fallback": None}, "seconds": round(time.time() - started, 3)}
+    info = register_views(spark, table)
+    columns = [F.col(f"`{c}`") for c in spec["columns"]] + [F.col(META_OP), F.col(META_SEQ), F.col(META_TS)]
+    changes = spark.table(f"{table['name']}_changes").select(*columns).persist()
+    rows = changes.count()
+    if rows:
+        changes.coalesce(1).write.mode("overwrite").parquet(spec["outputUri"])
+    return {"rows": rows, "outputUri": spec["outputUri"] if rows else None, "incremental": info, "seconds": round(time.time() - started, 3)}
+
+
 def main(argv):
     parser = argparse.ArgumentParser(description="Danau lake job")
-    parser.add_argument("command", choices=["upsert", "query"])
+    parser.add_argument("command", choices=["upsert", "query", "export"])
     parser.add_argument("--spec", required=True, help="URI of the JSON spec")
     args = parser.parse_args(argv)
     spark = SparkSession.builder.appName(f"danau-lake-{args.command}").getOrCreate()
     spec = json.loads(read_text(spark, args.spec))
     try:
-        result = run_upsert(spark, spec) if args.command == "upsert" else run_query(spark, spec)
+        result = {"upsert": run_upsert, "query": run_query, "export": run_export}[args.command](spark, spec)
         result["ok"] = True
     except Exception as err:  # reported in the result object, then the step fails
         result = {"ok": False, "error": f"{type(err).__name__}: {err}"[:4000]}

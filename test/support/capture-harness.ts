@@ -19,7 +19,7 @@ import { connectClient } from '../../lib/temporal/client';
 import type { CaptureSourceInput, CaptureStatus } from '../../workflows/captureSource';
 import { createAdapters, createWorkers, type Adapters } from '../../workers/workers';
 import { getBytes, listRawKeys, readMysqlTable, readPostgresTable, replayRawTable } from './replay';
-import { createScratchControlPlane, testConfig, uniqueSuffix, type ScratchDatabase } from './stack';
+import { createScratchControlPlane, createScratchDatabase, testConfig, uniqueSuffix, type ScratchDatabase } from './stack';
 
 export interface CaptureHarnessOptions {
   engine: 'postgres' | 'mysql';
@@ -38,8 +38,10 @@ export class CaptureHarness {
   readonly processedBucket = `danau-test-lake-${randomBytes(4).toString('hex')}`;
   readonly sourceUrl: string;
   readonly tables: TableRecord[] = [];
-  readonly config: ReturnType<typeof testConfig>;
+  config: ReturnType<typeof testConfig>;
   db!: ScratchDatabase;
+  /** lake: a scratch warehouse database too, so model builds never touch the demo's. */
+  warehouseDb: ScratchDatabase | undefined;
   controlPlane!: ControlPlane;
   adapters!: Adapters;
   client!: Client;
@@ -62,12 +64,20 @@ export class CaptureHarness {
   }
 
   private overrides(): Record<string, string> {
-    return { DANAU_RAW_BUCKET: this.bucket, ...(this.options.lake ? { DANAU_PROCESSED_BUCKET: this.processedBucket } : {}) };
+    return {
+      DANAU_RAW_BUCKET: this.bucket,
+      ...(this.options.lake ? { DANAU_PROCESSED_BUCKET: this.processedBucket } : {}),
+      ...(this.warehouseDb ? { DANAU_WAREHOUSE_DATABASE_URL: this.warehouseDb.url } : {}),
+    };
   }
 
   async start(): Promise<void> {
     installTemporalRuntime(createLogger('error'), 'error');
     ({ db: this.db, controlPlane: this.controlPlane } = await createScratchControlPlane());
+    if (this.options.lake) {
+      this.warehouseDb = await createScratchDatabase('danau_test_wh');
+      this.config = testConfig(this.overrides());
+    }
     const config = testConfig({ DANAU_CONTROL_DATABASE_URL: this.db.url, ...this.overrides() });
     this.adapters = createAdapters(config);
     await this.adapters.s3.send(new CreateBucketCommand({ Bucket: this.bucket }));
@@ -148,6 +158,7 @@ export class CaptureHarness {
     await this.client?.connection.close();
     await this.controlPlane?.close();
     await this.db?.drop();
+    await this.warehouseDb?.drop();
   }
 }
 

@@ -1,0 +1,112 @@
+// Warehouse models from the lake, the runbook of the seed's model DAG:
+//   1. Order the models by dependency (dimensions before the facts that look them up).
+//   2. For each model, level by level (a level's models in parallel): pull what changed in its source
+//      table's change log since the model's last instant (the lake job, an incremental read by commit
+//      time; a start the cleaner has passed becomes a full comparison, said in the result), stage it
+//      in the warehouse, and build the model in one transaction that also checks its invariants. The
+//      model's checkpoint moves only when the build committed.
+//   3. Refresh the reporting objects that depend on what was built, in dependency order.
+// Answers `status`.
+import { defineQuery, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ErrorType } from '../lib/common/errors';
+import { SearchAttribute, siblingQueue } from '../lib/common/temporal';
+
+export interface BuildModelsInput {
+  /** Build these models (and nothing else); default every enabled model. */
+  models?: string[];
+  /** Refresh reporting objects afterwards. Default true. */
+  refreshReporting?: boolean;
+}
+
+export interface ModelPull {
+  rows: number;
+  /** s3:// prefix of the Parquet the lake job wrote; null when nothing changed. */
+  outputUri: string | null;
+  beginInstant: string;
+  endInstant: string | null;
+  /** The start instant had been cleaned: the whole change log was compared. */
+  fullComparison: boolean;
+}
+
+export interface ModelBuildResult {
+  model: string;
+  buildId: string;
+  pull: ModelPull;
+  /** false when the pull was empty and the model already existed. */
+  built: boolean;
+  rowsAfter: number;
+}
+
+export interface ReportingRefreshResult {
+  name: string;
+  kind: 'table' | 'materialized_view';
+  rows: number;
+}
+
+export interface BuildModelsResult {
+  levels: string[][];
+  models: ModelBuildResult[];
+  reporting: ReportingRefreshResult[];
+}
+
+export interface ModelActivities {
+  planModelBuilds: (input: { models?: string[] }) => Promise<{ levels: string[][]; reportingLevels: string[][] }>;
+  buildModel: (input: { model: string; buildId: string; pull: ModelPull }) => Promise<{ built: boolean; rowsAfter: number }>;
+  refreshReportingObject: (input: { name: string; buildId: string }) => Promise<ReportingRefreshResult>;
+}
+
+export interface ModelSparkActivities {
+  pullModelChanges: (input: { model: string; buildId: string }) => Promise<ModelPull>;
+}
+
+export const buildStatusQuery = defineQuery<{ done: string[]; running: string[]; reporting: string[] }>('status');
+
+export async function buildModels(input: BuildModelsInput = {}): Promise<BuildModelsResult> {
+  upsertSearchAttributes([{ key: SearchAttribute.layer, value: 'warehouse' }]);
+  const io = proxyActivities<ModelActivities>({
+    taskQueue: siblingQueue(workflowInfo().taskQueue, 'io'),
+    startToCloseTimeout: '1 hour',
+    heartbeatTimeout: '2 minutes',
+    retry: { maximumAttempts: 5, nonRetryableErrorTypes: [ErrorType.InvalidModelDefinition, ErrorType.ModelInvariantViolated] },
+  });
+  const spark = proxyActivities<ModelSparkActivities>({
+    taskQueue: siblingQueue(workflowInfo().taskQueue, 'spark'),
+    startToCloseTimeout: '2 hours',
+    heartbeatTimeout: '2 minutes',
+    retry: { maximumAttempts: 3, nonRetryableErrorTypes: [ErrorType.InvalidModelDefinition, ErrorType.LakeJobFailed] },
+  });
+
+  const done: string[] = [];
+  const running = new Set<string>();
+  const reportingDone: string[] = [];
+  setHandler(buildStatusQuery, () => ({ done, running: [...running], reporting: reportingDone }));
+
+  const { levels, reportingLevels } = await io.planModelBuilds({ models: input.models });
+  const models: ModelBuildResult[] = [];
+  const runId = workflowInfo().runId;
+  for (const level of levels) {
+    const results = await Promise.all(
+      level.map(async (model) => {
+        running.add(model);
+        // One build id per model per run: every attempt of its activities works on the same build.
+        const buildId = `${model}:${runId}`;
+        const pull = await spark.pullModelChanges({ model, buildId });
+        const built = await io.buildModel({ model, buildId, pull });
+        running.delete(model);
+        done.push(model);
+        return { model, buildId, pull, ...built };
+      }),
+    );
+    models.push(...results);
+  }
+
+  const reporting: ReportingRefreshResult[] = [];
+  if (input.refreshReporting ?? true) {
+    for (const level of reportingLevels) {
+      const refreshed = await Promise.all(level.map((name) => io.refreshReportingObject({ name, buildId: `${name}:${runId}` })));
+      reporting.push(...refreshed);
+      reportingDone.push(...level);
+    }
+  }
+  return { levels, models, reporting };
+}
