@@ -13,8 +13,8 @@ export interface GenerateOptions {
   seed?: number;
 }
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same changes. */
-function random(seed: number): () => number {
+/** A small seeded PRNG (mulberry32): the same seed gives the same changes. Tests and benchmarks use it too. */
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -38,7 +38,7 @@ function requireEnv(env: Readonly<Record<string, string | undefined>>, name: str
 }
 
 export async function generateChanges(env: Readonly<Record<string, string | undefined>>, options: GenerateOptions): Promise<ChangeCounts> {
-  const rnd = random(options.seed ?? Date.now());
+  const rnd = seededRandom(options.seed ?? Date.now());
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const counts: ChangeCounts = {};
   const count = (table: string, kind: 'inserted' | 'updated' | 'deleted', n = 1) => {

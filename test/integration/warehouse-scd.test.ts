@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import { seededRandom } from '../../scripts/sample/generator';
 import {
   buildFact,
   buildInvariantChecks,
@@ -435,17 +436,7 @@ describe('type-2 dimension', () => {
 
 // --- type 2 against an independently computed history ---------------------------------------------
 
-/** Deterministic PRNG (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = seededRandom;
 
 function timestampText(ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').slice(0, 19);

@@ -3,9 +3,7 @@
 // several times, and afterwards replaying the raw files in order reproduces every source table
 // exactly, with files that chain without gap or overlap. Real Temporal, MariaDB, PostgreSQL, S3.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import type { Client, WorkflowHandle } from '@temporalio/client';
@@ -21,11 +19,11 @@ import { checkAgainstSource, parseTableDefinition } from '../../lib/tables/defin
 import { connectClient } from '../../lib/temporal/client';
 import { generateChanges } from '../../scripts/sample/generator';
 import type { CaptureStatus } from '../../workflows/captureSource';
+import { ChildWorker } from '../support/child-worker';
 import { getBytes, listRawKeys, readMysqlTable, readPostgresTable, replayRawTable } from '../support/replay';
-import { createScratchControlPlane, TEST_NAMESPACE, TEST_QUEUE_PREFIX, testConfig, uniqueSuffix, type ScratchDatabase } from '../support/stack';
+import { createScratchControlPlane, testConfig, uniqueSuffix, type ScratchDatabase } from '../support/stack';
 
 const KILLS = 3;
-const main = path.join(__dirname, '..', '..', 'workers', 'main.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('capture under worker crashes', () => {
@@ -36,28 +34,10 @@ describe('capture under worker crashes', () => {
   let db: ScratchDatabase;
   let controlPlane: ControlPlane;
   let client: Client;
-  let worker: ChildProcess | undefined;
-  let workerLog = '';
+  let worker: ChildWorker | undefined;
   const env = testConfig().environment;
   const s3 = createS3Client(testConfig());
   const tables: TableRecord[] = [];
-
-  function startWorker(): ChildProcess {
-    const child = spawn(process.execPath, [main, '--queues', 'control,io'], {
-      env: { ...process.env, TEMPORAL_NAMESPACE: TEST_NAMESPACE, DANAU_TASK_QUEUE_PREFIX: TEST_QUEUE_PREFIX, DANAU_METRICS_PORT: '0', DANAU_CONTROL_DATABASE_URL: db.url, DANAU_RAW_BUCKET: bucket, DANAU_LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout.on('data', (c: Buffer) => (workerLog += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (workerLog += c.toString()));
-    return child;
-  }
-
-  async function kill(child: ChildProcess): Promise<void> {
-    if (child.exitCode !== null) return;
-    const gone = new Promise((r) => child.once('close', r));
-    child.kill('SIGKILL');
-    await gone;
-  }
 
   before(async () => {
     ({ db, controlPlane } = await createScratchControlPlane());
@@ -83,7 +63,7 @@ describe('capture under worker crashes', () => {
   });
 
   after(async () => {
-    if (worker) await kill(worker);
+    await worker?.kill();
     const admin = new pg.Client({ connectionString: env.DANAU_SOURCE_LABS_URL });
     await admin.connect();
     await admin.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1', [`danau_${pgSource}`]);
@@ -96,7 +76,8 @@ describe('capture under worker crashes', () => {
   });
 
   it(`loses and doubles nothing across ${KILLS} kills`, { timeout: 10 * 60_000 }, async () => {
-    worker = startWorker();
+    worker = new ChildWorker(['control', 'io'], { DANAU_CONTROL_DATABASE_URL: db.url, DANAU_RAW_BUCKET: bucket });
+    worker.start();
     const handles: WorkflowHandle[] = [];
     for (const source of [pgSource, mySource]) {
       handles.push(
@@ -110,16 +91,15 @@ describe('capture under worker crashes', () => {
     for (let round = 0; round < KILLS; round++) {
       await generateChanges(env, { changes: 40, seed: 100 + round });
       await sleep(300 + Math.floor(Math.random() * 2500));
-      await kill(worker);
       await generateChanges(env, { changes: 20, seed: 200 + round });
-      worker = startWorker();
+      await worker.restart();
     }
 
     // Let both captures catch up: a window that finds nothing new, after the last change.
     const deadline = Date.now() + 4 * 60_000;
     for (const handle of handles) {
       for (;;) {
-        assert.ok(Date.now() < deadline, `capture did not catch up; worker log:\n${workerLog.slice(-3000)}`);
+        assert.ok(Date.now() < deadline, `capture did not catch up; worker log:\n${worker.log.slice(-3000)}`);
         const s = await handle.query<CaptureStatus>('status').catch(() => null);
         if (s?.last && s.last.changes === 0 && s.totals.windows > 2) break;
         await sleep(1000);

@@ -4,8 +4,6 @@
 // spark-submit (or finds its commit in the Hudi timeline) and the processed tables, read through
 // Spark SQL, equal the source tables. Real Temporal, MariaDB, S3 server and Spark.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { temporal } from '@temporalio/proto';
 import { WorkflowId } from '../../lib/common/temporal';
@@ -15,11 +13,10 @@ import { SparkSqlQueryEngine } from '../../lib/lake/query';
 import { generateChanges } from '../../scripts/sample/generator';
 import type { UpsertLakeTableResult } from '../../workflows/upsertLakeTable';
 import { CaptureHarness } from '../support/capture-harness';
+import { ChildWorker } from '../support/child-worker';
 import { canonicalLakeRow } from '../support/lake';
 import { readMysqlTable, type CanonicalRow } from '../support/replay';
-import { TEST_NAMESPACE, TEST_QUEUE_PREFIX } from '../support/stack';
 
-const main = path.join(__dirname, '..', '..', 'workers', 'main.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('lake upsert under a killed Spark worker (MariaDB sources)', () => {
@@ -32,29 +29,11 @@ describe('lake upsert under a killed Spark worker (MariaDB sources)', () => {
       ['appointments', 'appointment_at', { hudiTableType: 'MERGE_ON_READ' }],
     ],
   });
-  let worker: ChildProcess | undefined;
-  let workerLog = '';
-
-  function startSparkWorker(): ChildProcess {
-    const child = spawn(process.execPath, [main, '--queues', 'spark'], {
-      env: { ...process.env, ...h.workerEnvironment(), TEMPORAL_NAMESPACE: TEST_NAMESPACE, DANAU_TASK_QUEUE_PREFIX: TEST_QUEUE_PREFIX, DANAU_METRICS_PORT: '0', DANAU_LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout.on('data', (c: Buffer) => (workerLog += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (workerLog += c.toString()));
-    return child;
-  }
-
-  async function kill(child: ChildProcess): Promise<void> {
-    if (child.exitCode !== null) return;
-    const gone = new Promise((r) => child.once('close', r));
-    child.kill('SIGKILL');
-    await gone;
-  }
+  let worker: ChildWorker | undefined;
 
   before(() => h.start());
   after(async () => {
-    if (worker) await kill(worker);
+    await worker?.kill();
     await h.stop();
   });
 
@@ -62,7 +41,8 @@ describe('lake upsert under a killed Spark worker (MariaDB sources)', () => {
     await h.capture();
     await generateChanges(h.config.environment, { changes: 100, seed: 5 });
     await h.capture();
-    worker = startSparkWorker();
+    worker = new ChildWorker(['spark'], h.workerEnvironment());
+    worker.start();
     const engine = new SparkSqlQueryEngine(h.adapters.spark, h.adapters.s3, h.config);
 
     for (const [t, killAfterMs] of [[h.tables[0]!, 8_000], [h.tables[1]!, 20_000]] as const) {
@@ -79,14 +59,13 @@ describe('lake upsert under a killed Spark worker (MariaDB sources)', () => {
         await sleep(250);
       }
       await sleep(killAfterMs);
-      await kill(worker);
-      worker = startSparkWorker();
+      await worker.restart();
       const result = (await handle.result()) as UpsertLakeTableResult;
       assert.equal(result.batches.length, 1, JSON.stringify(result));
       assert.ok(result.latestInstant, `${t.tableName}: committed`);
       await assertTableMatches(engine, t);
     }
-    assert.doesNotMatch(workerLog, /Error: /, 'the restarted worker logged no error');
+    assert.doesNotMatch(worker.log, /Error: /, 'the restarted worker logged no error');
   });
 
   async function assertTableMatches(engine: SparkSqlQueryEngine, t: TableRecord): Promise<void> {
