@@ -208,7 +208,7 @@ def write_changelog(spark, spec, changes):
         # A key-only delete has no partition field value: keep it, in a partition of its own.
         F.coalesce(F.col(PARTITION), F.lit("unknown")).alias(PARTITION),
     )
-    if shaped.count() == 0:
+    if shaped.limit(1).count() == 0:
         return None
     base = spec["changelogBasePath"].rstrip("/")
     shaped.write.format("hudi").options(**changelog_options(spec)).mode("append").save(base)
@@ -290,14 +290,15 @@ def run_upsert(spark, spec):
 
     raw = read_batch(spark, spec)
     rows = to_platform_time(typed(raw, spec), spec).persist()
-    rows_read = rows.count()
+    # Counted in one pass: every action re-runs the plan it stands on, and a Spark job costs seconds.
+    tally = rows.agg(F.count(F.lit(1)).alias("read"), F.sum(F.when(F.col("_danau_error") != "", 1).otherwise(0)).alias("bad")).first()
+    rows_read, quarantined = int(tally["read"]), int(tally["bad"] or 0)
     if changelog and not changelog_done:
         changelog_done = write_changelog(spark, spec, rows.filter(F.col("_danau_error") == ""))
     if done:
         return {**applied, "changelogInstant": changelog_done, "seconds": round(time.time() - started, 3)}
 
     bad = rows.filter(F.col("_danau_error") != "")
-    quarantined = bad.count()
     if quarantined:
         bad.select(*[F.col(f"`{k}`").cast("string").alias(k) for k in key], F.col(OP), F.col(CHANGE_SEQ), F.col("_danau_file"), F.col("_danau_error")).write.mode("overwrite").json(spec["quarantineUri"])
         log(f"{quarantined} row(s) quarantined to {spec['quarantineUri']}")
@@ -324,8 +325,17 @@ def run_upsert(spark, spec):
     duplicate = known & (F.col(CHANGE_SEQ) == F.col("_old_seq"))
     stale = known & (F.col(CHANGE_SEQ) < F.col("_old_seq"))
     stale_rows = joined.filter(stale)
-    rows_stale = stale_rows.count()
-    rows_duplicate = joined.filter(duplicate).count()
+    fresh_flag = ~(stale | duplicate)
+    moves = spec["indexType"] == "BLOOM"
+    counts = joined.agg(
+        F.sum(F.when(stale, 1).otherwise(0)).alias("stale"),
+        F.sum(F.when(duplicate, 1).otherwise(0)).alias("duplicate"),
+        F.sum(F.when(fresh_flag & (F.col(OP) != "D"), 1).otherwise(0)).alias("upserts"),
+        F.sum(F.when(fresh_flag & (F.col(OP) == "D") & known, 1).otherwise(0)).alias("deletes"),
+        F.sum(F.when(F.lit(moves) & fresh_flag & (F.col(OP) != "D") & known & (F.col("_old_partition") != F.col(PARTITION)), 1).otherwise(0)).alias("moved"),
+    ).first()
+    rows_stale, rows_duplicate = int(counts["stale"] or 0), int(counts["duplicate"] or 0)
+    rows_upserted, rows_deleted, rows_moved = int(counts["upserts"] or 0), int(counts["deletes"] or 0), int(counts["moved"] or 0)
     if rows_stale:
         stale_rows.select(*[F.col(f"`{k}`").cast("string").alias(k) for k in key], F.col(OP), F.col(CHANGE_SEQ).alias("change_seq"), F.col("_old_seq").alias("stored_change_seq"), F.col("_danau_file"),
                           F.lit("an older change than the stored row (ordering guard)").alias("reason")).write.mode("overwrite").json(spec["staleUri"])
@@ -338,7 +348,7 @@ def run_upsert(spark, spec):
     upserts = fresh.filter(F.col(OP) != "D")
     # With a non-global index Hudi finds a key only in the partition it is written to: a row whose
     # partition changed is deleted from the old one in the same commit.
-    moved = upserts.filter(known & (F.col("_old_partition") != F.col(PARTITION))) if spec["indexType"] == "BLOOM" else upserts.limit(0)
+    moved = upserts.filter(known & (F.col("_old_partition") != F.col(PARTITION))) if moves else upserts.limit(0)
     moved_deletes = moved.withColumn(PARTITION, F.col("_old_partition"))
 
     precombine = spec["precombineField"]
@@ -356,12 +366,9 @@ def run_upsert(spark, spec):
             F.lit(is_deleted).alias("_hoodie_is_deleted"),
         ).select(*out_cols, META_OP, META_TS, META_SEQ, META_BATCH, PARTITION, "_hoodie_is_deleted")
 
-    to_write = shape(upserts, False).unionByName(shape(deletes, True)).unionByName(shape(moved_deletes, True)).persist()
-    rows_upserted = upserts.count()
-    rows_deleted = deletes.count()
-    rows_moved = moved.count()
+    to_write = shape(upserts, False).unionByName(shape(deletes, True)).unionByName(shape(moved_deletes, True))
     instant = None
-    if to_write.count() > 0:
+    if rows_upserted + rows_deleted + rows_moved > 0:
         to_write.write.format("hudi").options(**hudi_options(spec)).mode("append").save(base)
         instant = instant_of_batch(spark, base, batch)
         if instant is None:
