@@ -3,6 +3,8 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
+import { createArchiveActivities } from '../activities/archive';
+import { archiveSettingsFromEnvironment } from '../lib/archive/settings';
 import { createControlPlaneActivities } from '../activities/control-plane';
 import { createDmsActivities } from '../activities/dms';
 import { createIngestionActivities } from '../activities/ingestion';
@@ -93,6 +95,7 @@ export async function createWorkers({ config, connection, adapters, queues }: Wo
   const lake = createLakeActivities({ config, controlPlane: adapters.controlPlane, s3: adapters.s3, runner: adapters.spark });
   const models = createWarehouseActivities({ config, controlPlane: adapters.controlPlane, s3: adapters.s3, warehouse: adapters.warehouse });
   const pullModelChanges = createModelPullActivity({ config, controlPlane: adapters.controlPlane, s3: adapters.s3 }, adapters.spark);
+  const archive = createArchiveActivities({ config, controlPlane: adapters.controlPlane, s3: adapters.s3, settings: archiveSettingsFromEnvironment(config.environment) });
   const ingestion = createIngestionActivities({ config, controlPlane: adapters.controlPlane, s3: adapters.s3, captures: adapters.captures, sources: adapters.sources });
 
   // Production uses the bundle built by `npm run bundle`; development bundles on start.
@@ -107,7 +110,7 @@ export async function createWorkers({ config, connection, adapters, queues }: Wo
       maxConcurrentActivityTaskExecutions: 20,
     },
     io: {
-      activities: { probeObjectStore: probes.probeObjectStore, ...ingestion, planLakeBatch: lake.planLakeBatch, commitLakeBatch: lake.commitLakeBatch, ...models },
+      activities: { probeObjectStore: probes.probeObjectStore, ...ingestion, planLakeBatch: lake.planLakeBatch, commitLakeBatch: lake.commitLakeBatch, ...models, ...archive },
       maxConcurrentActivityTaskExecutions: 4,
     },
     // Spark jobs each take the machine's cores: one at a time per worker.

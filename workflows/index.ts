@@ -7,3 +7,6 @@ export { reconcileTable } from './reconcileTable';
 export { syncDmsTask } from './syncDmsTask';
 export { upsertLakeTable } from './upsertLakeTable';
 export { buildModels } from './buildModels';
+export { archivePartition } from './archivePartition';
+export { archiveTables } from './archiveTables';
+export { recoverTable } from './recoverTable';

@@ -27,6 +27,10 @@ export const ErrorType = {
   InvalidModelDefinition: 'InvalidModelDefinition',
   /** A build broke an invariant (two current rows, overlapping intervals, a fact without dimension): rolled back. */
   ModelInvariantViolated: 'ModelInvariantViolated',
+  /** An uploaded archive zip does not match its manifest (or is missing or replaced): nothing was deleted; the next run rebuilds it. */
+  ArchiveVerificationFailed: 'ArchiveVerificationFailed',
+  /** An archive or recovery request names a partition or date that is not one. */
+  InvalidArchiveRequest: 'InvalidArchiveRequest',
 } as const;
 
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
