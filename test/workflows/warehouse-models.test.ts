@@ -147,12 +147,15 @@ describe('buildModels (MariaDB sources through the lake into PostgreSQL)', () =>
       if (set.city !== undefined || set.insurer !== undefined) states.push({ ...states.at(-1)!, ...(set.city !== undefined ? { city: set.city } : {}), ...(set.insurer !== undefined ? { insurer: set.insurer } : {}) });
     };
     // Three moves in one capture window, each its own transaction; a second apart (the binlog's clock).
-    for (const city of ['Bandung', 'Surabaya', 'Medan']) {
+    // Other tests change the shared sample too: a move to the city a patient is already in would be
+    // no change at all (MariaDB writes no binlog row for it), so the cities are chosen to differ.
+    const moves = ['Bandung', 'Surabaya', 'Medan', 'Makassar', 'Denpasar'].filter((c) => c !== history.get(p1)![0]!.city).slice(0, 3);
+    for (const city of moves) {
       await change(p1, { city });
       await new Promise((r) => setTimeout(r, 1100));
     }
-    await change(p2, { phone: '+62 811 0000 0000' });
-    await change(p2, { insurer: 'BPJS Kesehatan' });
+    await change(p2, { phone: `+62 811 ${Date.now() % 100_000_000}` });
+    await change(p2, { insurer: `Asuransi Uji ${Date.now() % 100_000}` });
     await src.query('DELETE FROM patients WHERE patient_id = ?', [p3]);
     await src.query("UPDATE doctors SET consultation_fee = consultation_fee + 1000 WHERE doctor_id = (SELECT MIN(doctor_id) FROM (SELECT doctor_id FROM doctors) d)");
     await h.capture();
