@@ -13,4 +13,4 @@ node dist/scripts/build-workflow-bundle.js >/dev/null && rm -f dist/workflow-bun
 echo "[test] running tests"
 # One file at a time: the machine has two cores and Spark wants both.
 # The test folders only: test/support holds helpers and a worker script, not tests.
-node --test --test-concurrency=1 --test-reporter=spec dist/test/unit/ dist/test/integration/ dist/test/workflows/
+node --test --test-concurrency=1 --test-reporter=spec dist/test/unit/ dist/test/integration/ dist/test/workflows/ dist/test/ui/
