@@ -6,7 +6,9 @@ import pg from 'pg';
 import { ConfigError, loadConfig } from '../lib/config';
 import { TASK_QUEUE_ROLES, type TaskQueueName } from '../lib/common/temporal';
 import { migrate } from '../lib/control-plane/migrate';
-import { createLogger, installTemporalRuntime } from '../lib/logging';
+import { createLogger, installTemporalRuntime, serializeError } from '../lib/logging';
+import { createMetricsRegistry } from '../lib/metrics/platform';
+import { startMetricsServer, type MetricsServer } from '../lib/metrics/server';
 import { uploadJobFiles } from '../lib/spark/deploy';
 import { createAdapters, createWorkers } from './workers';
 
@@ -25,7 +27,8 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const queues = parseQueues(process.argv.slice(2));
   const logger = createLogger(config.logLevel, 'danau-worker');
-  installTemporalRuntime(logger, config.logLevel, config.metricsPort);
+  // The SDK's exporter listens on an internal port; the worker's endpoint serves its text with the platform's.
+  installTemporalRuntime(logger, config.logLevel, config.sdkMetricsPort);
 
   const migrationPool = new pg.Pool({ connectionString: config.controlDatabaseUrl, max: 1 });
   try {
@@ -37,11 +40,28 @@ async function main(): Promise<void> {
 
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const adapters = createAdapters(config);
+  let metricsServer: MetricsServer | undefined;
   try {
     if (adapters.spark.kind === 'emr') logger.info({ jobs: await uploadJobFiles(adapters.s3, config.emr.codeUri) }, 'job files in place for EMR');
     const workers = await createWorkers({ config, connection, adapters, queues });
+    if (config.metricsPort > 0) {
+      // Platform metrics are read from the control plane at scrape time: the process that runs the
+      // control queue serves them, so a deployment scrapes them once however many workers it runs.
+      const platform = !queues || queues.includes('control');
+      const metrics = createMetricsRegistry({
+        source: platform ? adapters.controlPlane : undefined,
+        onError: (err) => logger.warn({ err: serializeError(err) }, 'metrics: could not read the control plane'),
+      });
+      metricsServer = await startMetricsServer({
+        port: config.metricsPort,
+        metrics,
+        sdkMetricsUrl: `http://127.0.0.1:${config.sdkMetricsPort}/metrics`,
+        onError: (part, err) => logger.warn({ part, err: serializeError(err) }, 'metrics: could not read a part of the scrape'),
+      });
+      logger.info({ metrics: metricsServer.url, platformMetrics: platform }, 'metrics endpoint listening');
+    }
     logger.info(
-      { pid: process.pid, namespace: config.temporal.namespace, taskQueues: workers.map((w) => w.options.taskQueue), metrics: `http://127.0.0.1:${config.metricsPort}/metrics` },
+      { pid: process.pid, namespace: config.temporal.namespace, taskQueues: workers.map((w) => w.options.taskQueue), metrics: metricsServer?.url ?? null },
       'workers started',
     );
     // Worker.run() handles SIGINT/SIGTERM itself: it stops polling, lets running tasks finish, then
@@ -57,6 +77,7 @@ async function main(): Promise<void> {
     if (failed) throw failed.reason;
     logger.info('workers stopped');
   } finally {
+    await metricsServer?.close();
     await adapters.close();
     await connection.close();
   }

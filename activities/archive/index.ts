@@ -31,7 +31,7 @@ export interface ArchiveDeps {
   config: Pick<DanauConfig, 'buckets'>;
   controlPlane: ControlPlane;
   s3: S3Client;
-  /** From archiveSettingsFromEnvironment(config.environment); defaults otherwise. */
+  /** config.archive (the worker passes it); DEFAULT_ARCHIVE_SETTINGS for what is left out. */
   settings?: Partial<ArchiveSettings>;
 }
 

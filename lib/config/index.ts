@@ -8,6 +8,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { taskQueues, type TaskQueues } from '../common/temporal';
+import { DEFAULT_ARCHIVE_SETTINGS, type ArchiveSettings } from '../archive/settings';
 
 export const repoRoot = path.resolve(__dirname, '..', '..', '..');
 
@@ -32,6 +33,17 @@ function isTimeZone(zone: string): boolean {
 const bool = z
   .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
   .transform((v) => v === 'true' || v === '1');
+
+/** Optional: an empty value counts as unset (as the archive's own reader had it). */
+const unsetIfEmpty = <T extends z.ZodType>(inner: T) => z.preprocess((v) => (v === '' ? undefined : v), inner.optional());
+
+/** An optional integer from min to max. */
+const optionalIntBetween = (min: number, max: number) => {
+  const message = `must be an integer from ${min} to ${max}`;
+  return unsetIfEmpty(z.coerce.number({ error: message }).int(message).min(min, message).max(max, message));
+};
+
+const optionalSse = unsetIfEmpty(z.enum(['AES256', 'aws:kms'], { error: 'must be AES256 or aws:kms' }));
 
 const schema = z.object({
   DANAU_ENV: z.enum(['local', 'aws'], { error: 'must be local or aws' }).default('local'),
@@ -76,7 +88,23 @@ const schema = z.object({
     .default('Asia/Jakarta'),
   DANAU_TASK_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, . _ and - only').default('danau-'),
   DANAU_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
+  // The worker's metrics endpoint (0: none). The Temporal SDK's own Prometheus exporter listens on
+  // DANAU_SDK_METRICS_PORT (default: the next port), and the endpoint serves its text with the platform's.
   DANAU_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  DANAU_SDK_METRICS_PORT: unsetIfEmpty(z.coerce.number({ error: 'must be a port from 1 to 65535' }).int('must be a port from 1 to 65535').min(1, 'must be a port from 1 to 65535').max(65535, 'must be a port from 1 to 65535')),
+  // Alerts (freshness deadlines, dead letters, failed pipelines) are POSTed here as JSON; unset, they are logged.
+  DANAU_ALERT_WEBHOOK_URL: unsetIfEmpty(z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://hooks.example.com/danau' })),
+  // Raw-zone archival: server-side encryption of the zips and of files recovered into the raw zone,
+  // S3 checksums, conditional deletes, multipart part size, read-ahead and deflate level.
+  DANAU_ARCHIVE_SSE: optionalSse,
+  DANAU_ARCHIVE_KMS_KEY_ID: z.string().optional(),
+  DANAU_RAW_SSE: optionalSse,
+  DANAU_RAW_KMS_KEY_ID: z.string().optional(),
+  DANAU_ARCHIVE_S3_CHECKSUM: unsetIfEmpty(bool),
+  DANAU_ARCHIVE_CONDITIONAL_DELETE: unsetIfEmpty(bool),
+  DANAU_ARCHIVE_PART_MIB: optionalIntBetween(5, 5120),
+  DANAU_ARCHIVE_GET_CONCURRENCY: optionalIntBetween(1, 256),
+  DANAU_ARCHIVE_DEFLATE_LEVEL: optionalIntBetween(1, 9),
 });
 
 export type ConfigInput = z.input<typeof schema>;
@@ -108,7 +136,14 @@ export interface DanauConfig {
   buckets: { raw: string; processed: string; archive: string };
   timezone: string;
   logLevel: Parsed['DANAU_LOG_LEVEL'];
+  /** The worker's metrics endpoint, http://127.0.0.1:<metricsPort>/metrics (0: none). */
   metricsPort: number;
+  /** Where the Temporal SDK's Prometheus exporter listens (loopback); the endpoint above relays it. 0 when metricsPort is 0. */
+  sdkMetricsPort: number;
+  /** Set: alerts are POSTed to this URL as JSON; otherwise they are logged as warnings. */
+  alerts: { webhookUrl?: string };
+  /** Raw-zone archival settings (DANAU_ARCHIVE_*, DANAU_RAW_SSE*). */
+  archive: ArchiveSettings;
   /** The environment the config was read from: source connection strings are looked up here by name. */
   environment: Readonly<Record<string, string | undefined>>;
 }
@@ -164,6 +199,12 @@ export function resolveEnvironment(env: NodeJS.ProcessEnv = process.env): Record
   return merged;
 }
 
+/** A KMS key id only means something with aws:kms; AES256 ignores it, as before. */
+function sse(type: 'AES256' | 'aws:kms' | undefined, kmsKeyId: string | undefined): ArchiveSettings['sse'] {
+  if (!type) return undefined;
+  return type === 'aws:kms' && kmsKeyId ? { type, kmsKeyId } : { type };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): DanauConfig {
   const merged = resolveEnvironment(env);
   const result = schema.safeParse(merged);
@@ -174,6 +215,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DanauConfig {
   if (Boolean(c.AWS_ACCESS_KEY_ID) !== Boolean(c.AWS_SECRET_ACCESS_KEY)) {
     throw new ConfigError(['AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: set both or neither']);
   }
+  const sdkMetricsPort = c.DANAU_METRICS_PORT === 0 ? 0 : (c.DANAU_SDK_METRICS_PORT ?? c.DANAU_METRICS_PORT + 1);
+  if (sdkMetricsPort > 65535) throw new ConfigError(['DANAU_SDK_METRICS_PORT: DANAU_METRICS_PORT is 65535, so set this port yourself']);
+  if (sdkMetricsPort !== 0 && sdkMetricsPort === c.DANAU_METRICS_PORT) throw new ConfigError(['DANAU_SDK_METRICS_PORT: must differ from DANAU_METRICS_PORT']);
   const [host] = c.TEMPORAL_ADDRESS.split(':');
   return {
     env: c.DANAU_ENV,
@@ -209,6 +253,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DanauConfig {
     timezone: c.DANAU_TIMEZONE,
     logLevel: c.DANAU_LOG_LEVEL,
     metricsPort: c.DANAU_METRICS_PORT,
+    sdkMetricsPort,
+    alerts: { webhookUrl: c.DANAU_ALERT_WEBHOOK_URL },
+    archive: {
+      sse: sse(c.DANAU_ARCHIVE_SSE, c.DANAU_ARCHIVE_KMS_KEY_ID),
+      rawSse: sse(c.DANAU_RAW_SSE, c.DANAU_RAW_KMS_KEY_ID),
+      s3Checksum: c.DANAU_ARCHIVE_S3_CHECKSUM ?? DEFAULT_ARCHIVE_SETTINGS.s3Checksum,
+      conditionalDelete: c.DANAU_ARCHIVE_CONDITIONAL_DELETE ?? DEFAULT_ARCHIVE_SETTINGS.conditionalDelete,
+      partSize: c.DANAU_ARCHIVE_PART_MIB !== undefined ? c.DANAU_ARCHIVE_PART_MIB * 1024 * 1024 : DEFAULT_ARCHIVE_SETTINGS.partSize,
+      getConcurrency: c.DANAU_ARCHIVE_GET_CONCURRENCY ?? DEFAULT_ARCHIVE_SETTINGS.getConcurrency,
+      deflateLevel: c.DANAU_ARCHIVE_DEFLATE_LEVEL ?? DEFAULT_ARCHIVE_SETTINGS.deflateLevel,
+    },
     environment: merged,
   };
 }

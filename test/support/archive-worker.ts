@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const controlPlane = ControlPlane.connect(config.controlDatabaseUrl);
   const s3 = createS3Client(config);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const activities = createArchiveActivities({ config, controlPlane, s3 });
+  const activities = createArchiveActivities({ config, controlPlane, s3, settings: config.archive });
   const workers = await Promise.all([
     Worker.create({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueues.control, workflowBundle: { codePath: bundle }, stickyQueueScheduleToStartTimeout: '1 second' }),
     Worker.create({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueues.io, activities, maxConcurrentActivityTaskExecutions: 4 }),

@@ -98,3 +98,69 @@ describe('parseEnvFile', () => {
     );
   });
 });
+
+describe('archive settings', () => {
+  it('default when unset, and are read like every other key', () => {
+    const c = loadConfig(base);
+    assert.deepEqual(c.archive, { sse: undefined, rawSse: undefined, s3Checksum: true, conditionalDelete: true, partSize: 8 * 1024 * 1024, getConcurrency: 16, deflateLevel: 6 });
+    const set = loadConfig({
+      ...base,
+      DANAU_ARCHIVE_SSE: 'aws:kms',
+      DANAU_ARCHIVE_KMS_KEY_ID: 'alias/danau',
+      DANAU_RAW_SSE: 'AES256',
+      DANAU_RAW_KMS_KEY_ID: 'ignored-for-AES256',
+      DANAU_ARCHIVE_S3_CHECKSUM: 'false',
+      DANAU_ARCHIVE_CONDITIONAL_DELETE: '0',
+      DANAU_ARCHIVE_PART_MIB: '16',
+      DANAU_ARCHIVE_GET_CONCURRENCY: '4',
+      DANAU_ARCHIVE_DEFLATE_LEVEL: '9',
+    });
+    assert.deepEqual(set.archive, { sse: { type: 'aws:kms', kmsKeyId: 'alias/danau' }, rawSse: { type: 'AES256' }, s3Checksum: false, conditionalDelete: false, partSize: 16 * 1024 * 1024, getConcurrency: 4, deflateLevel: 9 });
+    // An empty value is unset, as it was when the archive read its own variables.
+    assert.equal(loadConfig({ ...base, DANAU_ARCHIVE_PART_MIB: '', DANAU_ARCHIVE_SSE: '' }).archive.partSize, 8 * 1024 * 1024);
+  });
+
+  it('name every variable that is wrong and say what it must be', () => {
+    assert.throws(
+      () =>
+        loadConfig({
+          ...base,
+          DANAU_ARCHIVE_SSE: 'aes',
+          DANAU_RAW_SSE: 'KMS',
+          DANAU_ARCHIVE_S3_CHECKSUM: 'yes',
+          DANAU_ARCHIVE_PART_MIB: '4',
+          DANAU_ARCHIVE_GET_CONCURRENCY: 'many',
+          DANAU_ARCHIVE_DEFLATE_LEVEL: '6.5',
+        }),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.match(err.message, /DANAU_ARCHIVE_SSE: must be AES256 or aws:kms/);
+        assert.match(err.message, /DANAU_RAW_SSE: must be AES256 or aws:kms/);
+        assert.match(err.message, /DANAU_ARCHIVE_S3_CHECKSUM: must be true or false/);
+        assert.match(err.message, /DANAU_ARCHIVE_PART_MIB: must be an integer from 5 to 5120/);
+        assert.match(err.message, /DANAU_ARCHIVE_GET_CONCURRENCY: must be an integer from 1 to 256/);
+        assert.match(err.message, /DANAU_ARCHIVE_DEFLATE_LEVEL: must be an integer from 1 to 9/);
+        return true;
+      },
+    );
+  });
+});
+
+describe('metrics and alerts', () => {
+  it('serve metrics on DANAU_METRICS_PORT with the SDK exporter on the next port unless told', () => {
+    const c = loadConfig(base);
+    assert.equal(c.metricsPort, 9464);
+    assert.equal(c.sdkMetricsPort, 9465);
+    assert.equal(loadConfig({ ...base, DANAU_SDK_METRICS_PORT: '19000' }).sdkMetricsPort, 19000);
+    assert.equal(loadConfig({ ...base, DANAU_METRICS_PORT: '0' }).sdkMetricsPort, 0);
+    assert.throws(() => loadConfig({ ...base, DANAU_SDK_METRICS_PORT: '9464' }), /DANAU_SDK_METRICS_PORT: must differ from DANAU_METRICS_PORT/);
+    assert.throws(() => loadConfig({ ...base, DANAU_SDK_METRICS_PORT: 'x' }), (err: unknown) => err instanceof ConfigError && err.problems.some((p) => p.startsWith('DANAU_SDK_METRICS_PORT:')));
+  });
+
+  it('post alerts to DANAU_ALERT_WEBHOOK_URL when it is an http(s) URL, and log them when it is unset', () => {
+    assert.equal(loadConfig(base).alerts.webhookUrl, undefined);
+    assert.equal(loadConfig({ ...base, DANAU_ALERT_WEBHOOK_URL: 'https://hooks.example.com/danau' }).alerts.webhookUrl, 'https://hooks.example.com/danau');
+    assert.throws(() => loadConfig({ ...base, DANAU_ALERT_WEBHOOK_URL: 'hooks.example.com' }), /DANAU_ALERT_WEBHOOK_URL: must be an http\(s\) URL/);
+    assert.throws(() => loadConfig({ ...base, DANAU_ALERT_WEBHOOK_URL: 'ftp://hooks.example.com/x' }), /DANAU_ALERT_WEBHOOK_URL: must be an http\(s\) URL/);
+  });
+});
