@@ -3,13 +3,16 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
+import { createAlertActivities } from '../activities/alerts';
 import { createArchiveActivities } from '../activities/archive';
-import { archiveSettingsFromEnvironment } from '../lib/archive/settings';
+import { WebhookAlerter } from '../lib/alerts/webhook';
 import { createControlPlaneActivities } from '../activities/control-plane';
 import { createDmsActivities } from '../activities/dms';
 import { createIngestionActivities } from '../activities/ingestion';
 import { createLakeActivities } from '../activities/lake';
+import { createLakeReplayActivity } from '../activities/lake/replay';
 import { createModelPullActivity, createWarehouseActivities } from '../activities/warehouse';
+import { createPipelineActivities } from '../activities/pipeline';
 import { createPlatformProbeActivities } from '../activities/platform';
 import type { DanauConfig } from '../lib/config';
 import { TASK_QUEUE_ROLES, type TaskQueueName } from '../lib/common/temporal';
@@ -92,10 +95,13 @@ export async function createWorkers({ config, connection, adapters, queues }: Wo
   const probes = createPlatformProbeActivities({ config, controlPlane: adapters.controlPlane, s3: adapters.s3 });
   const control = createControlPlaneActivities({ controlPlane: adapters.controlPlane, sources: adapters.sources });
   const dms = createDmsActivities({ controlPlane: adapters.controlPlane, dms: adapters.dms });
+  const pipeline = createPipelineActivities({ controlPlane: adapters.controlPlane });
+  const alerts = createAlertActivities({ alerter: new WebhookAlerter({ url: config.alerts.webhookUrl }), store: adapters.controlPlane });
   const lake = createLakeActivities({ config, controlPlane: adapters.controlPlane, s3: adapters.s3, runner: adapters.spark });
   const models = createWarehouseActivities({ config, controlPlane: adapters.controlPlane, s3: adapters.s3, warehouse: adapters.warehouse });
+  const replay = createLakeReplayActivity({ config, controlPlane: adapters.controlPlane, s3: adapters.s3, runner: adapters.spark });
   const pullModelChanges = createModelPullActivity({ config, controlPlane: adapters.controlPlane, s3: adapters.s3 }, adapters.spark);
-  const archive = createArchiveActivities({ config, controlPlane: adapters.controlPlane, s3: adapters.s3, settings: archiveSettingsFromEnvironment(config.environment) });
+  const archive = createArchiveActivities({ config, controlPlane: adapters.controlPlane, s3: adapters.s3, settings: config.archive });
   const ingestion = createIngestionActivities({ config, controlPlane: adapters.controlPlane, s3: adapters.s3, captures: adapters.captures, sources: adapters.sources });
 
   // Production uses the bundle built by `npm run bundle`; development bundles on start.
@@ -106,7 +112,7 @@ export async function createWorkers({ config, connection, adapters, queues }: Wo
   const perQueue: Record<TaskQueueName, Omit<WorkerOptions, 'taskQueue' | 'connection' | 'namespace'>> = {
     control: {
       ...workflowSource,
-      activities: { ...control, ...dms, probeControlPlane: probes.probeControlPlane },
+      activities: { ...control, ...dms, ...pipeline, ...alerts, probeControlPlane: probes.probeControlPlane },
       maxConcurrentActivityTaskExecutions: 20,
     },
     io: {
@@ -114,7 +120,7 @@ export async function createWorkers({ config, connection, adapters, queues }: Wo
       maxConcurrentActivityTaskExecutions: 4,
     },
     // Spark jobs each take the machine's cores: one at a time per worker.
-    spark: { activities: { runSparkSmoke: probes.runSparkSmoke, runLakeUpsert: lake.runLakeUpsert, pullModelChanges }, maxConcurrentActivityTaskExecutions: 1 },
+    spark: { activities: { runSparkSmoke: probes.runSparkSmoke, runLakeUpsert: lake.runLakeUpsert, ...replay, pullModelChanges }, maxConcurrentActivityTaskExecutions: 1 },
   };
 
   const wanted = queues ?? [...TASK_QUEUE_ROLES];

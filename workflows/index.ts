@@ -10,3 +10,5 @@ export { buildModels } from './buildModels';
 export { archivePartition } from './archivePartition';
 export { archiveTables } from './archiveTables';
 export { recoverTable } from './recoverTable';
+export { runTablePipeline } from './runTablePipeline';
+export { reprocessFailedEvents, replayLakeEvent } from './reprocessFailedEvents';

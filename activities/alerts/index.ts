@@ -4,7 +4,8 @@
 // fails the activity: a 5xx or no answer is retried, a 4xx is not (the same request would be refused).
 import { log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { AlertDeliveryError, AlertErrorType, alertProblem, type Alert, type WebhookAlerter } from '../../lib/alerts/webhook';
+import { ErrorType } from '../../lib/common/errors';
+import { AlertDeliveryError, alertProblem, type Alert, type WebhookAlerter } from '../../lib/alerts/webhook';
 import type { ControlPlane } from '../../lib/control-plane/store';
 
 export interface AlertDeps {
@@ -25,7 +26,7 @@ export function createAlertActivities({ alerter, store }: AlertDeps): AlertActiv
   return {
     async sendAlert(alert) {
       const problem = alertProblem(alert);
-      if (problem) throw ApplicationFailure.create({ type: AlertErrorType.InvalidAlert, message: problem, nonRetryable: true });
+      if (problem) throw ApplicationFailure.create({ type: ErrorType.InvalidAlert, message: problem, nonRetryable: true });
       const subject = alertSubject(alert);
       const channel = alerter.url ? 'webhook' : 'log';
       let outcome: { delivered: boolean };
@@ -34,7 +35,7 @@ export function createAlertActivities({ alerter, store }: AlertDeps): AlertActiv
       } catch (err) {
         if (!(err instanceof AlertDeliveryError)) throw err;
         await store.recordAlert(subject, { ...alert, channel, delivered: false, error: err.message });
-        throw ApplicationFailure.create({ type: AlertErrorType.AlertDeliveryFailed, message: err.message, nonRetryable: !err.retryable, cause: err });
+        throw ApplicationFailure.create({ type: ErrorType.AlertDeliveryFailed, message: err.message, nonRetryable: !err.retryable, cause: err });
       }
       await store.recordAlert(subject, { ...alert, channel, delivered: outcome.delivered });
       return outcome;

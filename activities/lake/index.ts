@@ -1,7 +1,7 @@
 // Lake activities: planning batches of raw files, running the lake job on one, and recording what it
 // did. The job itself is scripts/spark/lake_job.py; these only describe its work and read its result.
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ErrorType } from '../../lib/common/errors';
 import { tableKey } from '../../lib/common/temporal';
@@ -85,7 +85,9 @@ export function createLakeActivities({ config, controlPlane, s3, runner }: LakeD
           heartbeat: (progress) => ctx.heartbeat(progress),
         });
       } catch (err) {
-        if (!(err instanceof SparkJobError) || ctx.cancellationSignal.aborted) throw err;
+        // Cancelled: the runner stopped the job; saying so makes the run end Cancelled, not Failed.
+        if (ctx.cancellationSignal.aborted) throw new CancelledFailure(`lake job for batch ${batchId} of ${key} cancelled: the job was stopped`, undefined, err instanceof Error ? err : undefined);
+        if (!(err instanceof SparkJobError)) throw err;
         const reported = await readResult();
         const reason = reported?.error ?? err.message;
         throw ApplicationFailure.create({

@@ -1,7 +1,7 @@
 // A model's pull: the lake job exports what changed in the source table's change log since the
 // model's checkpoint, as Parquet under the processed bucket, for the warehouse to stage.
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ErrorType } from '../../lib/common/errors';
 import type { DanauConfig } from '../../lib/config';
@@ -57,6 +57,7 @@ export function createModelPullActivity({ config, controlPlane, s3 }: ModelDeps,
     await runner
       .run({ script: 'scripts/spark/lake_job.py', args: ['export', '--spec', `s3://${bucket}/${prefix}/spec.json`], name: `danau:model-pull:${buildId}`, signal: ctx.cancellationSignal, heartbeat: (p) => ctx.heartbeat(p) })
       .catch((err: unknown) => (failure = err));
+    if (ctx.cancellationSignal.aborted) throw new CancelledFailure(`model ${name}: pull cancelled: the job was stopped`);
     const result = await readObject(s3, bucket, `${prefix}/result.json`).then(
       (b) => JSON.parse(Buffer.from(b).toString('utf8')) as { ok: boolean; error?: string; rows: number; outputUri: string | null; incremental: { endInstant: string | null; startCleaned: boolean } },
       () => null,

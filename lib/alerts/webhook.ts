@@ -17,14 +17,6 @@ export type Alert = {
   at: string;
 };
 
-/** Failure types of alerting (to join the catalog in lib/common/errors.ts). */
-export const AlertErrorType = {
-  /** The webhook refused the alert or could not be reached; the message names the status and URL. */
-  AlertDeliveryFailed: 'AlertDeliveryFailed',
-  /** The alert is malformed (no kind or summary, `at` not a time): sending it again will not help. */
-  InvalidAlert: 'InvalidAlert',
-} as const;
-
 /** The logger shape of @temporalio/activity's `log`, so an activity can pass its own. */
 export interface AlertLog {
   warn(message: string, meta?: Record<string, unknown>): void;

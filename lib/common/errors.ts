@@ -23,6 +23,18 @@ export const ErrorType = {
   /** Rows the lake job set aside: older than the stored row, or a value that does not cast. */
   StaleChange: 'StaleChange',
   UncastableValue: 'UncastableValue',
+  /** A failed event's set-aside rows (or the raw files they came from) are gone: nothing to replay. */
+  ReplayDataMissing: 'ReplayDataMissing',
+  /** An ingestion check (continuity, schema drift) failed: the table's pipeline stopped before the lake. */
+  IngestionCheckFailed: 'IngestionCheckFailed',
+  /** A table named in a request is not onboarded (or was disabled). */
+  TableNotOnboarded: 'TableNotOnboarded',
+  /** A step of a table's pipeline failed after its retries; the failed event names the step. */
+  PipelineStepFailed: 'PipelineStepFailed',
+  /** The alert webhook refused the alert or could not be reached; the message names the status and URL. */
+  AlertDeliveryFailed: 'AlertDeliveryFailed',
+  /** An alert is malformed (no kind or summary, `at` not a time): sending it again will not help. */
+  InvalidAlert: 'InvalidAlert',
   /** A model or reporting definition is malformed or names what does not exist. */
   InvalidModelDefinition: 'InvalidModelDefinition',
   /** A build broke an invariant (two current rows, overlapping intervals, a fact without dimension): rolled back. */

@@ -29,11 +29,19 @@ export const SearchAttribute = {
   partition: defineSearchAttributeKey('DanauPartition', 'KEYWORD'),
 } as const;
 
-export type Layer = 'control' | 'raw' | 'lake' | 'warehouse' | 'reporting' | 'archive' | 'platform';
+export type Layer = 'control' | 'raw' | 'lake' | 'warehouse' | 'reporting' | 'archive' | 'platform' | 'pipeline';
 
 /** `source.schema.table`: how a table is named in search attributes, workflow ids and logs. */
 export function tableKey(t: { source: string; schema: string; table: string }): string {
   return `${t.source}.${t.schema}.${t.table}`;
+}
+
+/** The parts of a `source.schema.table` key, or null when it is not one. */
+export function parseTableKey(key: string): { source: string; schema: string; table: string } | null {
+  const parts = key.split('.');
+  if (parts.length !== 3 || parts.some((p) => p === '')) return null;
+  const [source, schema, table] = parts as [string, string, string];
+  return { source, schema, table };
 }
 
 /** Workflow ids are derived from what the run is for, so a second start joins the first. */
@@ -49,4 +57,18 @@ export const WorkflowId = {
   archivePartition: (table: string, level: 'day' | 'month', partition: string) => `archive-partition/${table}/${level}/${partition}`,
   archiveTables: (label: string) => `archive-tables/${label}`,
   recoverTable: (table: string, startDate: string, endDate: string) => `recover-table/${table}/${startDate}..${endDate}`,
+  /** One pipeline per table at a time: a schedule, a backfill and a retry of the table all use this id. */
+  tablePipeline: (table: string) => `table-pipeline/${table}`,
+  reprocessFailedEvents: (label: string) => `reprocess-failed-events/${label}`,
+};
+
+/**
+ * Schedule ids: `<queue prefix>schedule/table-pipeline/<table>` and `<queue prefix>schedule/<name>`
+ * for the platform's own (archival, reprocessing). The queue prefix keeps a test run's schedules
+ * apart from the demo's in a shared namespace; sync only touches ids under its own prefix.
+ */
+export const ScheduleId = {
+  prefix: (queues: TaskQueues) => `${queues.control.replace(/control$/, '')}schedule/`,
+  tablePipeline: (queues: TaskQueues, table: string) => `${ScheduleId.prefix(queues)}table-pipeline/${table}`,
+  platform: (queues: TaskQueues, name: string) => `${ScheduleId.prefix(queues)}${name}`,
 };

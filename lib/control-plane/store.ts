@@ -495,6 +495,22 @@ export class ControlPlane {
     });
   }
 
+  /**
+   * Of `models`, those with no committed build started after the table's newest committed lake batch:
+   * a build that started later has pulled everything that batch wrote (its change log included).
+   */
+  async modelsBehindLake(tableId: number, models: string[]): Promise<string[]> {
+    const { rows } = await this.pool.query<{ model: string }>(
+      `SELECT m.model FROM unnest($2::text[]) AS m(model)
+       CROSS JOIN (SELECT max(updated_at) AS at FROM lake_batches WHERE table_id = $1 AND status = 'committed') lake
+       WHERE lake.at IS NOT NULL AND NOT EXISTS (
+         SELECT 1 FROM model_builds b WHERE b.model_name = m.model AND b.status = 'committed' AND b.started_at >= lake.at)
+       ORDER BY 1`,
+      [tableId, models],
+    );
+    return rows.map((r) => r.model);
+  }
+
   async failModelBuild(buildId: string, error: string): Promise<void> {
     await this.pool.query(`UPDATE model_builds SET status = 'failed', error = $2, finished_at = now() WHERE build_id = $1`, [buildId, error.slice(0, 4000)]);
   }
@@ -551,6 +567,142 @@ export class ControlPlane {
       JSON.stringify(details),
     ]);
   }
+
+  // Observability (issue 7): what the platform metrics read at scrape time, and the alert audit trail.
+
+  /**
+   * The figures behind the platform's Prometheus metrics, read in one snapshot: per table its
+   * settings, what the lake consumed and applied, and how far behind it is; failed events by table,
+   * status and type; archives by table and status. Kept in the control plane, so they stay right
+   * across worker restarts and no pipeline code keeps counters.
+   */
+  async platformMetrics(): Promise<PlatformMetricRows> {
+    return this.inTransaction(async (c) => {
+      await c.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+      // Raw-file names carry UTC commit times; read them as UTC whatever the server's zone.
+      await c.query("SET LOCAL TimeZone = 'UTC'");
+      // A table's lag is measured to the newest raw change a committed lake batch consumed: the
+      // commit time in the name of the newest CDC file (the first change that file holds, so it reads
+      // up to one capture window high), or, when only the full load was consumed, the time the load
+      // was taken (local capture's checkpoint; DMS records none, so there is no figure until the first
+      // CDC file). Like the freshness check, it grows while the source is quiet.
+      const tables = await c.query<{
+        table_key: string;
+        enabled: boolean;
+        paused: boolean;
+        freshness_sla_minutes: number;
+        files: string | null;
+        bytes: string | null;
+        upserted: string | null;
+        deleted: string | null;
+        stale: string | null;
+        quarantined: string | null;
+        change_at: Date | null;
+        lag_seconds: string | null;
+      }>(
+        // Per-table figures come from lake_batches' own counts; the newest consumed CDC file is found
+        // by walking lake_files' primary key (table_id, object_key) backwards, so a scrape reads a few
+        // index entries per table rather than every file the lake ever consumed.
+        `WITH applied AS (
+           SELECT table_id, sum(file_count) AS files, sum(byte_count) AS bytes, sum(rows_upserted) AS upserted,
+                  sum(rows_deleted) AS deleted, sum(rows_stale) AS stale, sum(rows_quarantined) AS quarantined
+           FROM lake_batches WHERE status = 'committed'
+           GROUP BY table_id
+         ), newest AS (
+           SELECT t.table_id,
+                  CASE
+                    WHEN cdc.object_key IS NOT NULL
+                      THEN to_timestamp(substring(cdc.object_key FROM '/([0-9]{8}-[0-9]{6})[0-9]*(?:-[^/]*)?[.]parquet$'), 'YYYYMMDD-HH24MISS')
+                    WHEN cp.details->>'loadedAt' ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}'
+                         AND EXISTS (SELECT 1 FROM lake_files f JOIN lake_batches b USING (batch_id)
+                                     WHERE f.table_id = t.table_id AND b.status = 'committed' AND f.object_key ~ '(^|/)LOAD[0-9A-F]{8}[.]parquet$')
+                      THEN (cp.details->>'loadedAt')::timestamptz
+                  END AS change_at
+           FROM tables t
+           LEFT JOIN LATERAL (
+             SELECT f.object_key FROM lake_files f JOIN lake_batches b USING (batch_id)
+             WHERE f.table_id = t.table_id AND b.status = 'committed' AND f.object_key ~ '/[0-9]{8}-[0-9]{6,12}(-[^/]*)?[.]parquet$'
+             ORDER BY f.object_key DESC LIMIT 1
+           ) cdc ON true
+           LEFT JOIN checkpoints cp ON cp.pipeline = 'capture-table' AND cp.subject = t.source_name || '.' || t.schema_name || '.' || t.table_name
+         )
+         SELECT t.source_name || '.' || t.schema_name || '.' || t.table_name AS table_key, t.enabled, t.paused_reason IS NOT NULL AS paused,
+                t.freshness_sla_minutes, a.files, a.bytes, a.upserted, a.deleted, a.stale, a.quarantined,
+                n.change_at,
+                -- greatest() skips NULLs: no consumed change must stay NULL, not read 0.
+                CASE WHEN n.change_at IS NOT NULL THEN greatest(0, extract(epoch FROM now() - n.change_at)) END AS lag_seconds
+         FROM tables t
+         LEFT JOIN applied a USING (table_id)
+         LEFT JOIN newest n USING (table_id)
+         ORDER BY table_key`,
+      );
+      const failed = await c.query<{ table_key: string | null; status: string; error_type: string; events: string }>(
+        `SELECT t.source_name || '.' || t.schema_name || '.' || t.table_name AS table_key, f.status, f.error_type, count(*) AS events
+         FROM failed_events f LEFT JOIN tables t USING (table_id)
+         GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+      );
+      const archives = await c.query<{ table_key: string; status: string; archives: string; files: string; original_bytes: string; zipped_bytes: string }>(
+        `SELECT t.source_name || '.' || t.schema_name || '.' || t.table_name AS table_key, a.status, count(*) AS archives,
+                sum(a.file_count) AS files, sum(a.original_bytes) AS original_bytes, coalesce(sum(a.zipped_bytes), 0) AS zipped_bytes
+         FROM archives a JOIN tables t USING (table_id)
+         GROUP BY 1, 2 ORDER BY 1, 2`,
+      );
+      return {
+        tables: tables.rows.map((r) => ({
+          table: r.table_key,
+          enabled: r.enabled,
+          paused: r.paused,
+          freshnessSlaMinutes: r.freshness_sla_minutes,
+          lakeFiles: Number(r.files ?? 0),
+          lakeBytes: Number(r.bytes ?? 0),
+          lakeRows: { upserted: Number(r.upserted ?? 0), deleted: Number(r.deleted ?? 0), stale: Number(r.stale ?? 0), quarantined: Number(r.quarantined ?? 0) },
+          newestChangeAt: r.change_at ? r.change_at.toISOString() : null,
+          lagSeconds: r.lag_seconds === null ? null : Number(r.lag_seconds),
+        })),
+        failedEvents: failed.rows.map((r) => ({ table: r.table_key, status: r.status, errorType: r.error_type, events: Number(r.events) })),
+        archives: archives.rows.map((r) => ({
+          table: r.table_key,
+          status: r.status,
+          archives: Number(r.archives),
+          files: Number(r.files),
+          originalBytes: Number(r.original_bytes),
+          zippedBytes: Number(r.zipped_bytes),
+        })),
+      };
+    });
+  }
+
+  /** Records an alert (and what became of it) in the audit log, under the table it is about or `alert:<kind>`. */
+  async recordAlert(subject: string, details: Record<string, unknown>, actor = 'alerts'): Promise<void> {
+    await this.pool.query('INSERT INTO audit_log (actor, action, subject, details) VALUES ($1, $2, $3, $4)', [actor, 'alert', subject, JSON.stringify(details)]);
+  }
+}
+
+/** What ControlPlane.platformMetrics reads: the platform metrics' figures at one moment. */
+export interface PlatformMetricRows {
+  tables: PlatformTableFigures[];
+  /** Failed events by table (null: an event about no one table), status and error type. */
+  failedEvents: { table: string | null; status: string; errorType: string; events: number }[];
+  /** Archives by table and status, with their files and sizes (zipped: 0 until uploaded). */
+  archives: { table: string; status: string; archives: number; files: number; originalBytes: number; zippedBytes: number }[];
+}
+
+export interface PlatformTableFigures {
+  /** source.schema.table */
+  table: string;
+  enabled: boolean;
+  /** The table's pipeline is paused (tables.paused_reason is set, e.g. by schema drift). */
+  paused: boolean;
+  freshnessSlaMinutes: number;
+  /** Raw files consumed by committed lake batches, and their bytes. */
+  lakeFiles: number;
+  lakeBytes: number;
+  /** Rows the committed lake batches upserted, deleted, set aside as stale, or quarantined. */
+  lakeRows: { upserted: number; deleted: number; stale: number; quarantined: number };
+  /** The commit time of the newest raw change the lake consumed (see platformMetrics); null when none. */
+  newestChangeAt: string | null;
+  /** Seconds from newestChangeAt to the database's now. */
+  lagSeconds: number | null;
 }
 
 async function lockSubject(c: pg.PoolClient, subject: string): Promise<void> {

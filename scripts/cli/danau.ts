@@ -6,17 +6,21 @@
 //   danau tables add|list|show         onboard tables (starts onboardTable workflows)
 //   danau sample load|generate         the sample healthcare sources
 //   danau check                        run the checkStack workflow through the workers
+//   danau capture|lake|models …        each layer's workflows
+//   danau pipeline run|last            a table's pipeline (scripts/cli/commands/pipeline.ts)
+//   danau runs list|status|pause|resume|cancel   any run, filtered like the Web UI
+//   danau schedules sync|list|set|trigger|pause|resume   Temporal Schedules from the control plane
+//   danau failed list|retry|skip       the failed-event store
+//   danau archive partition|tables|recover   raw-zone archival and recovery
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { parse as parseYaml } from 'yaml';
-import { ConfigError, loadConfig, repoRoot, type DanauConfig } from '../../lib/config';
+import { ConfigError, repoRoot } from '../../lib/config';
 import { WorkflowId, tableKey } from '../../lib/common/temporal';
 import { migrate } from '../../lib/control-plane/migrate';
-import { ControlPlane } from '../../lib/control-plane/store';
 import { connectClient, explainFailure, workflowUrl } from '../../lib/temporal/client';
 import {
   parseOnboardingDocument,
@@ -26,6 +30,11 @@ import {
   type TableDefinitionInput,
 } from '../../lib/tables/definition';
 import { generateChanges } from '../sample/generator';
+import { registerArchiveCommands } from './commands/archive';
+import { registerFailedCommands } from './commands/failed';
+import { registerPipelineCommands } from './commands/pipeline';
+import { registerScheduleCommands } from './commands/schedules';
+import { UsageError, actor, config, nonNegative, positiveInt, print, withClient, withControlPlane } from './context';
 import type { OnboardTableResult } from '../../workflows/onboardTable';
 import type { CheckStackResult } from '../../workflows/checkStack';
 import type { CaptureStatus } from '../../workflows/captureSource';
@@ -38,26 +47,6 @@ import { SparkSqlQueryEngine, type LakeQueryEngine } from '../../lib/lake/query'
 import { AthenaQueryEngine } from '../../lib/lake/athena';
 import { createAthenaClient } from '../../lib/aws/clients';
 import { createAdapters } from '../../workers/workers';
-
-/** A failure the user can fix; printed without a stack trace. */
-class UsageError extends Error {}
-
-const print = (s = ''): void => {
-  process.stdout.write(`${s}\n`);
-};
-const actor = () => process.env.DANAU_ACTOR ?? `${userInfo().username}@danau-cli`;
-
-let configCache: DanauConfig | undefined;
-const config = () => (configCache ??= loadConfig());
-
-async function withControlPlane<T>(work: (cp: ControlPlane) => Promise<T>): Promise<T> {
-  const cp = ControlPlane.connect(config().controlDatabaseUrl);
-  try {
-    return await work(cp);
-  } finally {
-    await cp.close();
-  }
-}
 
 function runScript(script: string, args: string[]): void {
   const r = spawnSync('bash', [path.join(repoRoot, 'scripts', 'stack', script), ...args], { stdio: 'inherit' });
@@ -78,16 +67,6 @@ function readDocument(file: string): unknown {
   }
 }
 
-const positiveInt = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer`);
-  return n;
-};
-const nonNegative = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a number of 0 or more`);
-  return n;
-};
 const tableType = (v: string) => {
   const t = v.toLowerCase();
   if (t === 'cow' || t === 'copy_on_write') return 'COPY_ON_WRITE';
@@ -494,16 +473,10 @@ models
     });
   });
 
-async function withClient(work: (client: Awaited<ReturnType<typeof connectClient>>) => Promise<void>): Promise<void> {
-  const client = await connectClient(config());
-  try {
-    await work(client);
-  } catch (err) {
-    throw new UsageError(explainFailure(err).message);
-  } finally {
-    await client.connection.close();
-  }
-}
+registerPipelineCommands(program);
+registerScheduleCommands(program);
+registerFailedCommands(program);
+registerArchiveCommands(program);
 
 // --- check -------------------------------------------------------------------------------------
 program

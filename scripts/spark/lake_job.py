@@ -7,6 +7,7 @@ result object in S3 (EMR keeps a step's stdout in its log bucket, minutes later)
 last line of stdout.
 
     lake_job.py upsert --spec s3://…/spec.json
+    lake_job.py replay --spec s3://…/spec.json
     lake_job.py query  --spec s3://…/spec.json
     lake_job.py export --spec s3://…/spec.json
 
@@ -18,6 +19,13 @@ ordering guard: Hudi's payloads are latest-write-wins across batches, so an old 
 would otherwise overwrite a newer row) and writes them to the stale record; applies `Op = D` as a
 delete in the partition the row lives in; moves a row whose partition changed (non-global index);
 stamps the commit with the batch id, and skips a batch that the timeline shows as applied already.
+
+replay: the rows an upsert set aside (one failed event: `kind` quarantine or stale, at `setAsideUri`)
+through the same path again (apply_changes), with the lake types the control plane holds now. It reads
+only the raw files the set-aside rows name (`_danau_file`), and of those exactly the set-aside rows
+(same file, change sequence and key); what is still set aside (does not cast, older than the stored
+row, not found) goes to `stillSetAsideUri` in the format of the rows replayed. The commit carries the
+replay's batch id and its figures, so a replay submitted twice is applied once and reported alike.
 
 query: registers each table as a view under the name Glue gives it (`<name>`; for MERGE_ON_READ
 `<name>_rt` and the read-optimized `<name>_ro`), optionally an incremental view `<name>_changes` of the commits after an
@@ -32,12 +40,19 @@ import time
 
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
+from pyspark.sql.types import StringType, StructField, StructType
 
 OP, COMMIT_TS, CHANGE_SEQ = "Op", "dms_commit_ts", "dms_change_seq"
 # Columns the job adds to every Hudi table, beside the source's own.
 META_OP, META_TS, META_SEQ, META_BATCH = "_danau_op", "_danau_commit_ts", "_danau_change_seq", "_danau_batch_id"
 PARTITION = "dt"
 BATCH_KEY = "danau.batch.id"
+# A replay's figures, in its commit's metadata: a rerun that finds the commit reports them.
+FIGURES_KEY = "danau.figures"
+# Raw key values carried beside the typed ones while a replay picks its rows.
+RAW_KEY = "_danau_rawkey_"
+STALE_REASON = "an older change than the stored row (ordering guard)"
+EMPTY_REPLAY = {"instant": None, "changelogInstant": None, "alreadyApplied": False, "rowsRead": 0, "rowsUpserted": 0, "rowsDeleted": 0, "rowsStale": 0, "rowsDuplicate": 0, "rowsQuarantined": 0, "rowsMoved": 0}
 COMPLETED_SUFFIXES = (".commit", ".deltacommit", ".replacecommit")
 
 
@@ -94,17 +109,23 @@ def completed_instants(spark, base_path):
     return sorted(found)
 
 
-def instant_of_batch(spark, base_path, batch_id, look_back=200):
-    """The instant whose commit metadata carries this batch id, or None (newest instants first)."""
+def commit_of_batch(spark, base_path, batch_id, look_back=200):
+    """(instant, extra metadata) of the commit that carries this batch id, or (None, {}) (newest instants first)."""
     timeline = f"{base_path.rstrip('/')}/.hoodie"
     for instant, name in reversed(completed_instants(spark, base_path)[-look_back:]):
         try:
             meta = json.loads(read_text(spark, f"{timeline}/{name}") or "{}")
         except ValueError:
             continue  # not JSON (e.g. an empty or Avro-encoded instant): not one of ours
-        if (meta.get("extraMetadata") or {}).get(BATCH_KEY) == batch_id:
-            return instant
-    return None
+        extra = meta.get("extraMetadata") or {}
+        if extra.get(BATCH_KEY) == batch_id:
+            return instant, extra
+    return None, {}
+
+
+def instant_of_batch(spark, base_path, batch_id, look_back=200):
+    """The instant whose commit metadata carries this batch id, or None."""
+    return commit_of_batch(spark, base_path, batch_id, look_back)[0]
 
 
 # --- upsert ---------------------------------------------------------------------------------------
@@ -218,8 +239,13 @@ def write_changelog(spark, spec, changes):
     return instant
 
 
-def read_batch(spark, spec):
-    raw = spark.read.option("mergeSchema", "true").parquet(*spec["files"]).withColumn("_danau_file", F.input_file_name())
+def read_batch(spark, spec, files=None, raw_keys=False):
+    """The raw files (the spec's, or `files`) as one frame, with the file each row came from.
+
+    raw_keys: also `_danau_rawkey_<i>`, each primary-key column's value as written in the raw file, as
+    a string (a replay matches set-aside rows on it when the key's lake type changed since).
+    """
+    raw = spark.read.option("mergeSchema", "true").parquet(*(files if files is not None else spec["files"])).withColumn("_danau_file", F.input_file_name())
     present = set(raw.columns)
     # DMS writes full-load files without Op unless told to (IncludeOpForFullLoad), and leaves the
     # change sequence empty there: a full-load row is an insert older than any change.
@@ -228,6 +254,9 @@ def read_batch(spark, spec):
     for name in (COMMIT_TS, CHANGE_SEQ):
         if name not in present:
             raw = raw.withColumn(name, F.lit(""))
+    if raw_keys:
+        for i, k in enumerate(spec["primaryKey"]):
+            raw = raw.withColumn(f"{RAW_KEY}{i}", F.col(f"`{k}`").cast("string") if k in present else F.lit(None).cast("string"))
     return raw.withColumn(CHANGE_SEQ, F.coalesce(F.col(CHANGE_SEQ), F.lit(""))).withColumn(COMMIT_TS, F.coalesce(F.col(COMMIT_TS), F.lit("")))
 
 
@@ -253,6 +282,7 @@ def typed(raw, spec):
         F.col("_danau_file"),
         *selects,
         F.concat_ws("; ", *errors).alias("_danau_error"),
+        *[F.col(n) for n in raw.columns if n.startswith(RAW_KEY)],
     )
 
 
@@ -273,35 +303,51 @@ def latest_per_key(df, key):
     return df.withColumn("_rank", F.row_number().over(w)).filter("_rank = 1").drop("_rank")
 
 
-def run_upsert(spark, spec):
-    started = time.time()
+def key_strings(key):
+    """The primary-key columns as strings: how set-aside rows name their key."""
+    return [F.col(f"`{k}`").cast("string").alias(k) for k in key]
+
+
+def quarantine_rows(bad, key):
+    return bad.select(*key_strings(key), F.col(OP), F.col(CHANGE_SEQ), F.col("_danau_file"), F.col("_danau_error"))
+
+
+def stale_rows_of(stale, key):
+    return stale.select(*key_strings(key), F.col(OP), F.col(CHANGE_SEQ).alias("change_seq"), F.col("_old_seq").alias("stored_change_seq"), F.col("_danau_file"), F.lit(STALE_REASON).alias("reason"))
+
+
+def apply_changes(spark, spec, rows, done, changelog_done, set_aside, changelog_only_new=False, commit_figures=None):
+    """The path every change takes into a table, for upsert and replay alike.
+
+    rows: typed and in platform time (typed(), to_platform_time()), persisted. done / changelog_done:
+    the instants of the table and change log that already carry this batch id. Rows that do not cast
+    and changes older than the stored row are handed to set_aside(bad, n_bad, stale, n_stale), once,
+    before the table is written; the rest are deduplicated per key, guarded, and written as one Hudi
+    commit stamped with the batch id (and, when commit_figures is given, with this batch's figures
+    under danau.figures, so a rerun that finds the commit can report them).
+    changelog_only_new: leave out changes the change log already holds (a replay of a stale change).
+    """
     base = spec["basePath"].rstrip("/")
     batch = spec["batchId"]
     key = spec["primaryKey"]
     changelog = spec.get("changelogBasePath")
-    # The change log is written first and the table second, each skipped when its timeline already
-    # has the batch: a job killed between the two finishes the second on the next attempt.
-    done = instant_of_batch(spark, base, batch)
-    changelog_done = instant_of_batch(spark, changelog, batch) if changelog else None
     applied = {"batchId": batch, "instant": done, "changelogInstant": changelog_done, "alreadyApplied": True, "rowsRead": 0, "rowsUpserted": 0, "rowsDeleted": 0, "rowsStale": 0, "rowsDuplicate": 0, "rowsQuarantined": 0, "rowsMoved": 0}
-    if done and (changelog_done or not changelog):
-        log(f"batch {batch} is already in the timeline at {done}: nothing to do")
-        return {**applied, "seconds": round(time.time() - started, 3)}
-
-    raw = read_batch(spark, spec)
-    rows = to_platform_time(typed(raw, spec), spec).persist()
     # Counted in one pass: every action re-runs the plan it stands on, and a Spark job costs seconds.
     tally = rows.agg(F.count(F.lit(1)).alias("read"), F.sum(F.when(F.col("_danau_error") != "", 1).otherwise(0)).alias("bad")).first()
     rows_read, quarantined = int(tally["read"]), int(tally["bad"] or 0)
     if changelog and not changelog_done:
-        changelog_done = write_changelog(spark, spec, rows.filter(F.col("_danau_error") == ""))
+        changes = rows.filter(F.col("_danau_error") == "")
+        if changelog_only_new and completed_instants(spark, changelog):
+            held = spark.read.format("hudi").load(changelog.rstrip("/")).select(*[F.col(f"`{k}`").cast("string").alias(f"_cl_key_{i}") for i, k in enumerate(key)], F.col(META_SEQ).alias("_cl_seq"))
+            same = F.col(CHANGE_SEQ) == F.col("_cl_seq")
+            for i, k in enumerate(key):
+                same = same & F.col(f"`{k}`").cast("string").eqNullSafe(F.col(f"_cl_key_{i}"))
+            changes = changes.join(held, same, "left_anti")
+        changelog_done = write_changelog(spark, spec, changes)
     if done:
-        return {**applied, "changelogInstant": changelog_done, "seconds": round(time.time() - started, 3)}
+        return {**applied, "changelogInstant": changelog_done}
 
     bad = rows.filter(F.col("_danau_error") != "")
-    if quarantined:
-        bad.select(*[F.col(f"`{k}`").cast("string").alias(k) for k in key], F.col(OP), F.col(CHANGE_SEQ), F.col("_danau_file"), F.col("_danau_error")).write.mode("overwrite").json(spec["quarantineUri"])
-        log(f"{quarantined} row(s) quarantined to {spec['quarantineUri']}")
     good = latest_per_key(rows.filter(F.col("_danau_error") == ""), key)
 
     # A table whose first write was killed has .hoodie/ but no completed commit, and reads as an
@@ -336,10 +382,8 @@ def run_upsert(spark, spec):
     ).first()
     rows_stale, rows_duplicate = int(counts["stale"] or 0), int(counts["duplicate"] or 0)
     rows_upserted, rows_deleted, rows_moved = int(counts["upserts"] or 0), int(counts["deletes"] or 0), int(counts["moved"] or 0)
-    if rows_stale:
-        stale_rows.select(*[F.col(f"`{k}`").cast("string").alias(k) for k in key], F.col(OP), F.col(CHANGE_SEQ).alias("change_seq"), F.col("_old_seq").alias("stored_change_seq"), F.col("_danau_file"),
-                          F.lit("an older change than the stored row (ordering guard)").alias("reason")).write.mode("overwrite").json(spec["staleUri"])
-        log(f"{rows_stale} stale change(s) set aside in {spec['staleUri']}")
+    # Set aside before the commit: a commit carrying the batch id implies its set-aside rows exist.
+    set_aside(bad, quarantined, stale_rows, rows_stale)
     fresh = joined.filter(~(stale | duplicate))
 
     # A delete applies where the row lives; a delete of a key the table never had is a no-op.
@@ -366,18 +410,8 @@ def run_upsert(spark, spec):
             F.lit(is_deleted).alias("_hoodie_is_deleted"),
         ).select(*out_cols, META_OP, META_TS, META_SEQ, META_BATCH, PARTITION, "_hoodie_is_deleted")
 
-    to_write = shape(upserts, False).unionByName(shape(deletes, True)).unionByName(shape(moved_deletes, True))
-    instant = None
-    if rows_upserted + rows_deleted + rows_moved > 0:
-        to_write.write.format("hudi").options(**hudi_options(spec)).mode("append").save(base)
-        instant = instant_of_batch(spark, base, batch)
-        if instant is None:
-            raise RuntimeError(f"batch {batch}: the write finished but no completed instant carries its id")
-    else:
-        log(f"batch {batch}: nothing newer than the table holds; no commit")
-    return {
+    figures = {
         "batchId": batch,
-        "instant": instant,
         "changelogInstant": changelog_done,
         "alreadyApplied": False,
         "rowsRead": rows_read,
@@ -387,10 +421,183 @@ def run_upsert(spark, spec):
         "rowsDuplicate": rows_duplicate,
         "rowsQuarantined": quarantined,
         "rowsMoved": rows_moved,
-        "seconds": round(time.time() - started, 3),
     }
+    to_write = shape(upserts, False).unionByName(shape(deletes, True)).unionByName(shape(moved_deletes, True))
+    instant = None
+    if rows_upserted + rows_deleted + rows_moved > 0:
+        options = hudi_options(spec)
+        if commit_figures is not None:
+            options[FIGURES_KEY] = json.dumps({**figures, **commit_figures}, default=str)
+        to_write.write.format("hudi").options(**options).mode("append").save(base)
+        instant = instant_of_batch(spark, base, batch)
+        if instant is None:
+            raise RuntimeError(f"batch {batch}: the write finished but no completed instant carries its id")
+    else:
+        log(f"batch {batch}: nothing newer than the table holds; no commit")
+    return {**figures, "instant": instant}
 
 
+def upsert_set_aside(spec):
+    """Where an upsert puts what it sets aside: quarantined rows and stale changes, each in its own place
+    (nothing is written for a kind it has none of)."""
+    key = spec["primaryKey"]
+
+    def set_aside(bad, quarantined, stale, rows_stale):
+        if quarantined:
+            quarantine_rows(bad, key).write.mode("overwrite").json(spec["quarantineUri"])
+            log(f"{quarantined} row(s) quarantined to {spec['quarantineUri']}")
+        if rows_stale:
+            stale_rows_of(stale, key).write.mode("overwrite").json(spec["staleUri"])
+            log(f"{rows_stale} stale change(s) set aside in {spec['staleUri']}")
+
+    return set_aside
+
+
+def run_upsert(spark, spec):
+    started = time.time()
+    base = spec["basePath"].rstrip("/")
+    batch = spec["batchId"]
+    changelog = spec.get("changelogBasePath")
+    # The change log is written first and the table second, each skipped when its timeline already
+    # has the batch: a job killed between the two finishes the second on the next attempt.
+    done = instant_of_batch(spark, base, batch)
+    changelog_done = instant_of_batch(spark, changelog, batch) if changelog else None
+    if done and (changelog_done or not changelog):
+        log(f"batch {batch} is already in the timeline at {done}: nothing to do")
+        return {"batchId": batch, "instant": done, "changelogInstant": changelog_done, "alreadyApplied": True, "rowsRead": 0, "rowsUpserted": 0, "rowsDeleted": 0, "rowsStale": 0, "rowsDuplicate": 0, "rowsQuarantined": 0, "rowsMoved": 0, "seconds": round(time.time() - started, 3)}
+
+    rows = to_platform_time(typed(read_batch(spark, spec), spec), spec).persist()
+    result = apply_changes(spark, spec, rows, done, changelog_done, upsert_set_aside(spec))
+    return {**result, "seconds": round(time.time() - started, 3)}
+
+
+# --- replay ---------------------------------------------------------------------------------------
+
+class ReplayDataMissing(Exception):
+    """The set-aside rows, or a raw file they came from, are no longer where they were."""
+
+
+def read_set_aside(spark, spec):
+    """The set-aside rows of a failed event, under neutral names (_sa_key_<i>, _sa_op, _sa_seq, _sa_file, _sa_msg, _sa_stored)."""
+    key, kind = spec["primaryKey"], spec["kind"]
+    seq_col, msg_col = (CHANGE_SEQ, "_danau_error") if kind == "quarantine" else ("change_seq", "reason")
+    names = list(key) + [OP, seq_col, "_danau_file", msg_col] + (["stored_change_seq"] if kind == "stale" else [])
+    # Read with a schema: the set-aside columns are all strings, and JSON leaves out null fields.
+    schema = StructType([StructField(n, StringType(), True) for n in dict.fromkeys(names)])
+    df = spark.read.schema(schema).json(spec["setAsideUri"])
+    return df.select(
+        *[F.col(f"`{k}`").alias(f"_sa_key_{i}") for i, k in enumerate(key)],
+        F.col(OP).alias("_sa_op"),
+        F.col(f"`{seq_col}`").alias("_sa_seq"),
+        F.col("_danau_file").alias("_sa_file"),
+        F.col(f"`{msg_col}`").alias("_sa_msg"),
+        (F.col("stored_change_seq") if kind == "stale" else F.lit(None).cast("string")).alias("_sa_stored"),
+    )
+
+
+def same_change(key):
+    """A raw row is a set-aside row: same file, same change sequence, same key (as the set-aside
+    row wrote it then, or as the raw file holds it; a key that did not cast is null there)."""
+    cond = (F.col("_danau_file") == F.col("_sa_file")) & (F.col(CHANGE_SEQ) == F.coalesce(F.col("_sa_seq"), F.lit("")))
+    for i, k in enumerate(key):
+        sa = F.col(f"_sa_key_{i}")
+        cond = cond & (sa.isNull() | (sa == F.col(f"`{k}`").cast("string")) | (sa == F.col(f"{RAW_KEY}{i}")))
+    return cond
+
+
+def replay_set_aside_rows(kind, key, bad, stale, missing):
+    """Everything a replay sets aside again, in the format of the rows it replayed, so the same kind
+    of replay can read it next time: still uncastable, now older than the stored row, not found."""
+    keys = key_strings(key)
+    missing_keys = [F.col(f"_sa_key_{i}").alias(k) for i, k in enumerate(key)]
+    not_found = F.concat(F.lit("not found in its raw file (same file, change sequence and key)"), F.coalesce(F.concat(F.lit("; was: "), F.col("_sa_msg")), F.lit("")))
+    if kind == "quarantine":
+        parts = [
+            bad.select(*keys, F.col(OP), F.col(CHANGE_SEQ), F.col("_danau_file"), F.col("_danau_error")),
+            stale.select(*keys, F.col(OP), F.col(CHANGE_SEQ), F.col("_danau_file"), F.concat(F.lit(f"{STALE_REASON}: stored change "), F.col("_old_seq")).alias("_danau_error")),
+            missing.select(*missing_keys, F.col("_sa_op").alias(OP), F.col("_sa_seq").alias(CHANGE_SEQ), F.col("_sa_file").alias("_danau_file"), not_found.alias("_danau_error")),
+        ]
+    else:
+        parts = [
+            bad.select(*keys, F.col(OP), F.col(CHANGE_SEQ).alias("change_seq"), F.lit(None).cast("string").alias("stored_change_seq"), F.col("_danau_file"), F.col("_danau_error").alias("reason")),
+            stale_rows_of(stale, key),
+            missing.select(*missing_keys, F.col("_sa_op").alias(OP), F.col("_sa_seq").alias("change_seq"), F.col("_sa_stored").alias("stored_change_seq"), F.col("_sa_file").alias("_danau_file"), not_found.alias("reason")),
+        ]
+    out = parts[0]
+    for p in parts[1:]:
+        out = out.unionByName(p)
+    return out
+
+
+def raw_path(spark, file_uri):
+    """input_file_name() gives a URL-encoded URI; reading it back wants the plain path."""
+    jvm = spark.sparkContext._jvm
+    return jvm.org.apache.hadoop.fs.Path(jvm.java.net.URI(file_uri)).toString()
+
+
+def replay_figures(figures, out_uri):
+    """What a replay reports, from apply_changes' figures plus the rows it could not find."""
+    still = int(figures.get("rowsQuarantined", 0)) + int(figures.get("rowsStale", 0)) + int(figures.get("rowsNotFound", 0))
+    return {**figures, "rowsStillSetAside": still, "stillSetAsideUri": out_uri if still else None}
+
+
+def run_replay(spark, spec):
+    """Set-aside rows of a failed event, through the upsert's path again (apply_changes): the
+    current lake types, the ordering guard, one commit stamped with the replay's batch id."""
+    started = time.time()
+    base = spec["basePath"].rstrip("/")
+    batch, kind, key = spec["batchId"], spec["kind"], spec["primaryKey"]
+    changelog = spec.get("changelogBasePath")
+    out_uri = spec["stillSetAsideUri"]
+    # Recorded in the commit too, so a rerun that finds the commit reports what the replay did.
+    recorded = {"replayId": spec["replayId"], "kind": kind, "setAsideUri": spec["setAsideUri"], "rowsSetAside": 0, "rowsNotFound": 0, "samples": []}
+
+    def finish(figures):
+        return {**replay_figures({**EMPTY_REPLAY, **recorded, **figures}, out_uri), "seconds": round(time.time() - started, 3)}
+
+    # The table is written last, after the change log and the rows set aside again: a commit that
+    # carries the replay's batch id means the whole replay is done.
+    done, meta = commit_of_batch(spark, base, batch)
+    if done:
+        log(f"replay {batch} is already in the timeline at {done}: nothing to do")
+        return finish({**json.loads(meta.get(FIGURES_KEY) or "{}"), "batchId": batch, "instant": done, "alreadyApplied": True})
+    if not exists(spark, spec["setAsideUri"]):
+        raise ReplayDataMissing(f"the set-aside rows at {spec['setAsideUri']} no longer exist")
+
+    set_aside = read_set_aside(spark, spec).persist()
+    recorded["rowsSetAside"] = set_aside.count()
+    files = sorted(r["_sa_file"] for r in set_aside.select("_sa_file").distinct().collect() if r["_sa_file"])
+    if not files:
+        if recorded["rowsSetAside"]:
+            raise ReplayDataMissing(f"the set-aside rows at {spec['setAsideUri']} do not name the raw files they came from (_danau_file)")
+        return finish({"batchId": batch})
+    paths = [raw_path(spark, f) for f in files]
+    gone = [p for p in paths if not exists(spark, p)]
+    if gone:
+        raise ReplayDataMissing(
+            f"{len(gone)} raw file(s) the set-aside rows at {spec['setAsideUri']} came from are no longer in the raw zone "
+            f"(archived? recover them first): " + ", ".join(gone[:5]) + (" ..." if len(gone) > 5 else "")
+        )
+
+    # Only the named files, and of their rows exactly the set-aside ones, typed with today's lake types.
+    rows = to_platform_time(typed(read_batch(spark, spec, paths, raw_keys=True), spec), spec)
+    match = same_change(key)
+    chosen = rows.join(set_aside, match, "left_semi").drop(*[c for c in rows.columns if c.startswith(RAW_KEY)]).persist()
+    missing = set_aside.join(rows, match, "left_anti").persist()
+    recorded["rowsNotFound"] = missing.count()
+
+    def set_aside_again(bad, quarantined, stale, rows_stale):
+        if not (quarantined or rows_stale or recorded["rowsNotFound"]):
+            return
+        again = replay_set_aside_rows(kind, key, bad, stale, missing).persist()
+        again.write.mode("overwrite").json(out_uri)
+        recorded["samples"] = [r[0] for r in again.select("_danau_error" if kind == "quarantine" else "reason").limit(3).collect()]
+        log(f"{quarantined + rows_stale + recorded['rowsNotFound']} row(s) set aside again in {out_uri}")
+
+    # `recorded` is read when the commit is written, after set_aside_again has added the samples.
+    changelog_done = instant_of_batch(spark, changelog, batch) if changelog else None
+    result = apply_changes(spark, spec, chosen, None, changelog_done, set_aside_again, changelog_only_new=True, commit_figures=recorded)
+    return finish(result)
 # --- query ----------------------------------------------------------------------------------------
 
 def register_views(spark, table):
@@ -464,13 +671,13 @@ def run_export(spark, spec):
 
 def main(argv):
     parser = argparse.ArgumentParser(description="Danau lake job")
-    parser.add_argument("command", choices=["upsert", "query", "export"])
+    parser.add_argument("command", choices=["upsert", "replay", "query", "export"])
     parser.add_argument("--spec", required=True, help="URI of the JSON spec")
     args = parser.parse_args(argv)
     spark = SparkSession.builder.appName(f"danau-lake-{args.command}").getOrCreate()
     spec = json.loads(read_text(spark, args.spec))
     try:
-        result = {"upsert": run_upsert, "query": run_query, "export": run_export}[args.command](spark, spec)
+        result = {"upsert": run_upsert, "replay": run_replay, "query": run_query, "export": run_export}[args.command](spark, spec)
         result["ok"] = True
     except Exception as err:  # reported in the result object, then the step fails
         result = {"ok": False, "error": f"{type(err).__name__}: {err}"[:4000]}

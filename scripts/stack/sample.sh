@@ -4,6 +4,8 @@
 #
 #   scripts/stack/sample.sh load     create the tables if missing, insert the seed rows (idempotent)
 #   scripts/stack/sample.sh counts   print the row count of every sample table
+#   scripts/stack/sample.sh clinic-sql -e "…"   run SQL in MariaDB clinic (the demo breaks a table with it)
+#   scripts/stack/sample.sh labs-sql -c "…"     run SQL in PostgreSQL labs
 #
 # Both servers must be running (scripts/stack/postgres.sh start, scripts/stack/mariadb.sh start).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -53,5 +55,7 @@ cmd_load() {
 case "${1:-}" in
   load) cmd_load ;;
   counts) require_servers; cmd_counts ;;
-  *) echo "usage: $0 load|counts" >&2; exit 2 ;;
+  clinic-sql) shift; clinic_sql "$@" ;;
+  labs-sql) shift; labs_sql "$@" ;;
+  *) echo "usage: $0 load|counts|clinic-sql|labs-sql" >&2; exit 2 ;;
 esac

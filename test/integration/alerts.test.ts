@@ -8,7 +8,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger, type LogEntry } from '@temporalio/worker';
 import { alertSubject, createAlertActivities } from '../../activities/alerts';
-import { AlertDeliveryError, AlertErrorType, WebhookAlerter, type Alert } from '../../lib/alerts/webhook';
+import { ErrorType } from '../../lib/common/errors';
+import { AlertDeliveryError, WebhookAlerter, type Alert } from '../../lib/alerts/webhook';
 import type { ControlPlane } from '../../lib/control-plane/store';
 import { createScratchControlPlane, type ScratchDatabase } from '../support/stack';
 
@@ -138,7 +139,7 @@ describe('alerts', () => {
 
     const subject = 'table:clinic.clinic.appointments';
     const acts = createAlertActivities({ alerter, store });
-    const failure = await rejectsWith(activityEnvironment().run(acts.sendAlert, { ...alert, table: 'clinic.clinic.appointments' }), AlertErrorType.AlertDeliveryFailed, /answered 500 Internal Server Error/);
+    const failure = await rejectsWith(activityEnvironment().run(acts.sendAlert, { ...alert, table: 'clinic.clinic.appointments' }), ErrorType.AlertDeliveryFailed, /answered 500 Internal Server Error/);
     assert.equal(failure.nonRetryable, false);
     assert.ok(failure.message.includes(`${receiver.base}/hooks/broken`), failure.message);
     // The token in the query string stays out of messages that end up in workflow histories.
@@ -152,7 +153,7 @@ describe('alerts', () => {
   it('does not retry what the webhook refuses as such (4xx)', async () => {
     receiver.reply(404, 'no such hook');
     const acts = createAlertActivities({ alerter: new WebhookAlerter({ url: `${receiver.base}/hooks/gone` }), store });
-    const failure = await rejectsWith(activityEnvironment().run(acts.sendAlert, alert), AlertErrorType.AlertDeliveryFailed, /answered 404 Not Found: no such hook/);
+    const failure = await rejectsWith(activityEnvironment().run(acts.sendAlert, alert), ErrorType.AlertDeliveryFailed, /answered 404 Not Found: no such hook/);
     assert.equal(failure.nonRetryable, true);
   });
 
@@ -177,7 +178,7 @@ describe('alerts', () => {
 
   it('refuses a malformed alert without retrying', async () => {
     const acts = createAlertActivities({ alerter: new WebhookAlerter({ url: `${receiver.base}/hooks/danau` }), store });
-    const failure = await rejectsWith(activityEnvironment().run(acts.sendAlert, { kind: 'dead_letter', summary: '', at: 'yesterday' }), AlertErrorType.InvalidAlert, /summary: is required; at: must be an ISO 8601 time/);
+    const failure = await rejectsWith(activityEnvironment().run(acts.sendAlert, { kind: 'dead_letter', summary: '', at: 'yesterday' }), ErrorType.InvalidAlert, /summary: is required; at: must be an ISO 8601 time/);
     assert.equal(failure.nonRetryable, true);
     assert.equal(receiver.received.length, 0);
   });

@@ -1,0 +1,135 @@
+// danau pipeline: run a table's pipeline (runTablePipeline), and danau runs: list, inspect, signal
+// and cancel any Danau run, filtered by the search attributes the Web UI filters by.
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowId } from '../../../lib/common/temporal';
+import { workflowUrl } from '../../../lib/temporal/client';
+import type { RunTablePipelineResult, TablePipelineStatus } from '../../../workflows/runTablePipeline';
+import { UsageError, config, positiveInt, print, tableKeyArg, withClient } from '../context';
+
+export function printPipelineResult(r: RunTablePipelineResult): void {
+  print(`${r.table}: ${r.outcome}${r.late ? ' (LATE: past its freshness deadline)' : ''}${r.failedEventId ? `; failed event ${r.failedEventId}` : ''}`);
+  for (const s of r.steps) print(`  ${s.name.padEnd(10)} ${s.status.padEnd(8)} ${s.detail}`);
+}
+
+/** A visibility query; values are quoted, so a table name cannot change the query's meaning. */
+function visibilityQuery(f: { table?: string; layer?: string; status?: string; type?: string }): string {
+  const quote = (v: string) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  const parts: string[] = [];
+  if (f.table) parts.push(`DanauTable = ${quote(f.table)}`);
+  if (f.layer) parts.push(`DanauLayer = ${quote(f.layer)}`);
+  if (f.type) parts.push(`WorkflowType = ${quote(f.type)}`);
+  if (f.status) parts.push(`ExecutionStatus = ${quote(f.status)}`);
+  return parts.join(' AND ');
+}
+
+async function handleOf(client: Client, workflowId: string) {
+  const handle = client.workflow.getHandle(workflowId);
+  try {
+    await handle.describe();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new UsageError(`no run with workflow id ${workflowId} (danau runs list shows them)`);
+    throw err;
+  }
+  return handle;
+}
+
+export function registerPipelineCommands(program: Command): void {
+  const pipeline = program.command('pipeline').description("a table's pipeline: checks → lake → models → reporting (runTablePipeline)");
+  pipeline
+    .command('run')
+    .description("run a table's pipeline now (joins the run already going, if any) and wait for its result")
+    .requiredOption('--table <source.schema.table>', 'an onboarded table', tableKeyArg)
+    .option('--no-wait', 'start it and return')
+    .action(async (o: { table: string; wait: boolean }) => {
+      await withClient(async (client) => {
+        const workflowId = WorkflowId.tablePipeline(o.table);
+        const handle = await client.workflow.start('runTablePipeline', {
+          taskQueue: config().temporal.taskQueues.control,
+          workflowId,
+          workflowIdConflictPolicy: 'USE_EXISTING',
+          args: [{ table: o.table }],
+        });
+        print(`runTablePipeline: ${workflowUrl(config(), workflowId)}`);
+        if (!o.wait) return;
+        printPipelineResult((await handle.result()) as RunTablePipelineResult);
+      });
+    });
+
+  pipeline
+    .command('last')
+    .description("a table's newest pipeline run (scheduled or not): its steps, or where it is now")
+    .requiredOption('--table <source.schema.table>', 'an onboarded table', tableKeyArg)
+    .option('--json')
+    .action(async (o: { table: string; json?: boolean }) => {
+      await withClient(async (client) => {
+        const query = visibilityQuery({ table: o.table, type: 'runTablePipeline' });
+        let newest: { workflowId: string; runId: string; status: string; start: Date } | undefined;
+        for await (const w of client.workflow.list({ query })) {
+          if (!newest || w.startTime > newest.start) newest = { workflowId: w.workflowId, runId: w.runId, status: w.status.name, start: w.startTime };
+        }
+        if (!newest) throw new UsageError(`${o.table}: no pipeline run yet (danau pipeline run --table ${o.table}, or danau schedules sync)`);
+        const handle = client.workflow.getHandle(newest.workflowId, newest.runId);
+        const state = newest.status === 'RUNNING' ? { running: await handle.query<TablePipelineStatus>('status') } : newest.status === 'COMPLETED' ? { result: (await handle.result()) as RunTablePipelineResult } : {};
+        if (o.json) return print(JSON.stringify({ ...newest, ...state }, null, 2));
+        print(`${newest.workflowId} ${newest.status} (started ${newest.start.toISOString()})  ${workflowUrl(config(), newest.workflowId)}`);
+        if ('result' in state && state.result) printPipelineResult(state.result);
+        if ('running' in state && state.running) for (const s of state.running.steps) print(`  ${s.name.padEnd(10)} ${s.status.padEnd(8)} ${s.detail}`);
+      });
+    });
+
+  const runs = program.command('runs').description('Danau runs in Temporal: list, status, pause, resume, cancel');
+  runs
+    .command('list')
+    .description('runs, newest first, filtered as the Web UI filters them')
+    .option('--table <source.schema.table>', 'runs for this table (the DanauTable search attribute)')
+    .addOption(new Option('--layer <layer>', 'the DanauLayer search attribute').choices(['pipeline', 'raw', 'processed', 'warehouse', 'archive', 'platform', 'control']))
+    .addOption(new Option('--status <status>').choices(['Running', 'Completed', 'Failed', 'Canceled', 'Terminated', 'TimedOut', 'ContinuedAsNew']))
+    .option('--type <workflowType>', 'e.g. runTablePipeline')
+    .option('--limit <n>', 'at most this many', positiveInt('--limit'), 20)
+    .action(async (o: { table?: string; layer?: string; status?: string; type?: string; limit: number }) => {
+      await withClient(async (client) => {
+        const query = visibilityQuery(o);
+        let n = 0;
+        for await (const w of client.workflow.list(query ? { query } : {})) {
+          print(`${w.startTime.toISOString()}  ${w.status.name.padEnd(10)} ${w.type.padEnd(22)} ${w.workflowId}`);
+          if (++n >= o.limit) break;
+        }
+        if (n === 0) print(`no runs${query ? ` where ${query}` : ''}`);
+        else print(`(the same in the Web UI: ${config().temporal.uiUrl}/namespaces/${config().temporal.namespace}/workflows?query=${encodeURIComponent(query)})`);
+      });
+    });
+  runs
+    .command('status <workflowId>')
+    .description("a run's own status query (every long Danau workflow answers `status`)")
+    .action(async (workflowId: string) => {
+      await withClient(async (client) => {
+        const handle = await handleOf(client, workflowId);
+        const d = await handle.describe();
+        print(`${workflowId}: ${d.type} ${d.status.name} since ${d.startTime.toISOString()}  ${workflowUrl(config(), workflowId)}`);
+        if (d.status.name !== 'RUNNING') return;
+        print(JSON.stringify(await handle.query('status'), null, 2));
+      });
+    });
+  for (const signal of ['pause', 'resume'] as const) {
+    runs
+      .command(`${signal} <workflowId>`)
+      .description(signal === 'pause' ? 'hold a run at its next safe point (between steps, batches or partitions)' : 'let a paused run go on')
+      .action(async (workflowId: string) => {
+        await withClient(async (client) => {
+          await (await handleOf(client, workflowId)).signal(signal);
+          print(`${workflowId}: ${signal} sent`);
+        });
+      });
+  }
+  runs
+    .command('cancel <workflowId>')
+    .description('cancel a run; it stops the Spark job, EMR step, Redshift statement or Athena query it started')
+    .action(async (workflowId: string) => {
+      await withClient(async (client) => {
+        await (await handleOf(client, workflowId)).cancel();
+        print(`${workflowId}: cancellation requested`);
+      });
+    });
+}

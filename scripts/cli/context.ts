@@ -1,0 +1,66 @@
+// What every `danau` command shares: the configuration (loaded once, on first use), a Temporal
+// client and a control-plane connection that are closed afterwards, argument parsers, and the
+// UsageError a person can act on (printed without a stack trace).
+import { InvalidArgumentError } from 'commander';
+import { userInfo } from 'node:os';
+import type { Client } from '@temporalio/client';
+import { loadConfig, type DanauConfig } from '../../lib/config';
+import { ControlPlane } from '../../lib/control-plane/store';
+import { connectClient, explainFailure } from '../../lib/temporal/client';
+
+/** A failure the user can fix; printed without a stack trace. */
+export class UsageError extends Error {}
+
+export const print = (s = ''): void => {
+  process.stdout.write(`${s}\n`);
+};
+
+/** Who a change is recorded as made by, in the audit log. */
+export const actor = (): string => process.env.DANAU_ACTOR ?? `${userInfo().username}@danau-cli`;
+
+let configCache: DanauConfig | undefined;
+export const config = (): DanauConfig => (configCache ??= loadConfig());
+
+export async function withControlPlane<T>(work: (cp: ControlPlane) => Promise<T>): Promise<T> {
+  const cp = ControlPlane.connect(config().controlDatabaseUrl);
+  try {
+    return await work(cp);
+  } finally {
+    await cp.close();
+  }
+}
+
+/** Runs `work` with a Temporal client; a failed run is reported as its innermost cause. */
+export async function withClient(work: (client: Client) => Promise<void>): Promise<void> {
+  const client = await connectClient(config());
+  try {
+    await work(client);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(explainFailure(err).message);
+  } finally {
+    await client.connection.close();
+  }
+}
+
+export const positiveInt = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive integer`);
+  return n;
+};
+
+export const nonNegative = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a number of 0 or more`);
+  return n;
+};
+
+export const isoDate = (name: string) => (v: string) => {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(`${v}T00:00:00Z`))) throw new InvalidArgumentError(`${name} must be a date such as 2026-11-01`);
+  return v;
+};
+
+export const tableKeyArg = (v: string) => {
+  if (!/^[^.\s]+\.[^.\s]+\.[^.\s]+$/.test(v)) throw new InvalidArgumentError(`${v} is not a table: expected source.schema.table`);
+  return v;
+};
