@@ -43,6 +43,7 @@ step "8. Every table's pipeline on a Temporal Schedule: checks -> lake (Spark + 
 danau schedules set --source clinic --cron '*/2 * * * *'
 danau schedules set --source labs --cron '*/2 * * * *'
 danau schedules set --platform reprocess-failed-events --cron '* * * * *' --input '{"maxAttempts":3,"backoffSeconds":20}'
+started="$(date -u +%Y-%m-%dT%H:%M:%S)"
 danau schedules trigger --source clinic
 danau schedules trigger --source labs
 danau schedules list
@@ -60,7 +61,7 @@ wait_for_pipelines() {
     danau pipeline last --table "$table"
   done
 }
-wait_for_pipelines "$(date -u +%Y-%m-%dT%H:%M:%S)"
+wait_for_pipelines "$started"
 
 step "9. The lake, through Spark SQL: rows per table (MoR tables read through their _rt view)"
 danau lake query --sql "SELECT 'clinic.patients' AS t, count(*) AS n FROM clinic_clinic_patients

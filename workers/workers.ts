@@ -11,8 +11,10 @@ import { createDmsActivities } from '../activities/dms';
 import { createIngestionActivities } from '../activities/ingestion';
 import { createLakeActivities } from '../activities/lake';
 import { createLakeReplayActivity } from '../activities/lake/replay';
+import { createLakeBackfillActivities } from '../activities/lake/backfill';
 import { createModelPullActivity, createWarehouseActivities } from '../activities/warehouse';
 import { createPipelineActivities } from '../activities/pipeline';
+import { activityTableLogAttributes, workflowInterceptorModules } from './interceptors';
 import { createPlatformProbeActivities } from '../activities/platform';
 import type { DanauConfig } from '../lib/config';
 import { TASK_QUEUE_ROLES, type TaskQueueName } from '../lib/common/temporal';
@@ -100,6 +102,7 @@ export async function createWorkers({ config, connection, adapters, queues }: Wo
   const lake = createLakeActivities({ config, controlPlane: adapters.controlPlane, s3: adapters.s3, runner: adapters.spark });
   const models = createWarehouseActivities({ config, controlPlane: adapters.controlPlane, s3: adapters.s3, warehouse: adapters.warehouse });
   const replay = createLakeReplayActivity({ config, controlPlane: adapters.controlPlane, s3: adapters.s3, runner: adapters.spark });
+  const backfill = createLakeBackfillActivities({ config, controlPlane: adapters.controlPlane, s3: adapters.s3, runner: adapters.spark });
   const pullModelChanges = createModelPullActivity({ config, controlPlane: adapters.controlPlane, s3: adapters.s3 }, adapters.spark);
   const archive = createArchiveActivities({ config, controlPlane: adapters.controlPlane, s3: adapters.s3, settings: config.archive });
   const ingestion = createIngestionActivities({ config, controlPlane: adapters.controlPlane, s3: adapters.s3, captures: adapters.captures, sources: adapters.sources });
@@ -116,11 +119,11 @@ export async function createWorkers({ config, connection, adapters, queues }: Wo
       maxConcurrentActivityTaskExecutions: 20,
     },
     io: {
-      activities: { probeObjectStore: probes.probeObjectStore, ...ingestion, planLakeBatch: lake.planLakeBatch, commitLakeBatch: lake.commitLakeBatch, ...models, ...archive },
+      activities: { probeObjectStore: probes.probeObjectStore, ...ingestion, planLakeBatch: lake.planLakeBatch, commitLakeBatch: lake.commitLakeBatch, ...models, ...archive, planLakeReapply: backfill.planLakeReapply, commitLakeReapply: backfill.commitLakeReapply, modelsBehindChangelog: backfill.modelsBehindChangelog },
       maxConcurrentActivityTaskExecutions: 4,
     },
     // Spark jobs each take the machine's cores: one at a time per worker.
-    spark: { activities: { runSparkSmoke: probes.runSparkSmoke, runLakeUpsert: lake.runLakeUpsert, ...replay, pullModelChanges }, maxConcurrentActivityTaskExecutions: 1 },
+    spark: { activities: { runSparkSmoke: probes.runSparkSmoke, runLakeUpsert: lake.runLakeUpsert, ...replay, pullModelChanges, runLakeReapply: backfill.runLakeReapply }, maxConcurrentActivityTaskExecutions: 1 },
   };
 
   const wanted = queues ?? [...TASK_QUEUE_ROLES];
@@ -130,6 +133,7 @@ export async function createWorkers({ config, connection, adapters, queues }: Wo
         connection,
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueues[q],
+        interceptors: { activity: [activityTableLogAttributes], workflowModules: workflowInterceptorModules },
         ...perQueue[q],
       }),
     ),

@@ -12,3 +12,4 @@ export { archiveTables } from './archiveTables';
 export { recoverTable } from './recoverTable';
 export { runTablePipeline } from './runTablePipeline';
 export { reprocessFailedEvents, replayLakeEvent } from './reprocessFailedEvents';
+export { backfillTable, reapplyLakeRange } from './backfillTable';

@@ -11,8 +11,9 @@
 //      its attempt not counted.
 // Answers `status`; `pause` stops taking new events until `resume`.
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { ActivityCancellationType, ApplicationFailure, ParentClosePolicy, condition, defineQuery, defineSignal, executeChild, isCancellation, log, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ActivityCancellationType, ParentClosePolicy, condition, defineQuery, defineSignal, executeChild, isCancellation, log, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../lib/common/errors';
+import { rootCause } from '../lib/common/failures';
 import { SearchAttribute, WorkflowId, siblingQueue } from '../lib/common/temporal';
 import { runTablePipeline, type PipelineAlert } from './runTablePipeline';
 
@@ -98,15 +99,7 @@ export const reprocessStatusQuery = defineQuery<{ claimed: number; done: number;
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
 
-function message(err: unknown): string {
-  let cur: unknown = err;
-  let best = err instanceof Error ? err.message : String(err);
-  while (cur instanceof Error) {
-    if (cur instanceof ApplicationFailure) best = cur.message;
-    cur = cur.cause;
-  }
-  return best;
-}
+const message = (err: unknown) => rootCause(err, 'ReprocessFailed').message;
 
 export async function reprocessFailedEvents(input: ReprocessFailedEventsInput = {}): Promise<ReprocessFailedEventsResult> {
   upsertSearchAttributes([{ key: SearchAttribute.layer, value: 'platform' }]);

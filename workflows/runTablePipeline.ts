@@ -16,7 +16,6 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
   ApplicationFailure,
   CancellationScope,
-  ChildWorkflowFailure,
   ParentClosePolicy,
   condition,
   defineQuery,
@@ -31,8 +30,10 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { ErrorType } from '../lib/common/errors';
+import { rootCause as rootCauseOf } from '../lib/common/failures';
 import { SearchAttribute, WorkflowId, siblingQueue } from '../lib/common/temporal';
 import { buildModels, type BuildModelsResult, type ModelActivities, type ReportingRefreshResult } from './buildModels';
+import type { Alert } from '../lib/alerts/webhook';
 import type { CheckIngestionResult, IngestionCheckActivities } from './checkIngestion';
 import { upsertLakeTable, type UpsertLakeTableResult } from './upsertLakeTable';
 
@@ -90,15 +91,8 @@ export interface TablePipelinePlan {
   models: string[];
 }
 
-export interface PipelineAlert {
-  kind: 'freshness_deadline' | 'pipeline_failed' | 'dead_letter';
-  table?: string;
-  summary: string;
-  details?: Record<string, unknown>;
-  workflowId?: string;
-  runId?: string;
-  at: string;
-}
+/** An alert as the alert activity sends it (lib/alerts/webhook.ts). */
+export type PipelineAlert = Alert;
 
 export interface TablePipelineActivities {
   planTablePipeline: (input: { table: string }) => Promise<TablePipelinePlan>;
@@ -124,17 +118,7 @@ class StepFailed extends Error {
   }
 }
 
-/** The innermost failure's type and message: what a person needs, not "Child Workflow execution failed". */
-function rootCause(err: unknown): { type: string; message: string } {
-  let cur: unknown = err;
-  let best = { type: ErrorType.PipelineStepFailed as string, message: err instanceof Error ? err.message : String(err) };
-  while (cur instanceof Error) {
-    if (cur instanceof ApplicationFailure) best = { type: cur.type ?? best.type, message: cur.message };
-    else if (!(cur instanceof ChildWorkflowFailure) && cur.message) best = { ...best, message: cur.message };
-    cur = cur.cause;
-  }
-  return best;
-}
+const rootCause = (err: unknown) => rootCauseOf(err, ErrorType.PipelineStepFailed);
 
 export async function runTablePipeline(input: RunTablePipelineInput): Promise<RunTablePipelineResult> {
   const { workflowId, runId, taskQueue } = workflowInfo();

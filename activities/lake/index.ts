@@ -7,10 +7,10 @@ import { ErrorType } from '../../lib/common/errors';
 import { tableKey } from '../../lib/common/temporal';
 import type { DanauConfig } from '../../lib/config';
 import type { ControlPlane, FailedEventInput, TableRecord } from '../../lib/control-plane/store';
-import { batchLocations, buildUpsertSpec, DEFAULT_BATCH_LIMITS, lakeBatchId, nextBatch, type LakeUpsertResult } from '../../lib/lake/batches';
+import { batchLocations, buildUpsertSpec, DEFAULT_BATCH_LIMITS, lakeBatchId, nextBatch, type LakeUpsertResult, type LakeUpsertSpec } from '../../lib/lake/batches';
 import { listTableFiles, readObject } from '../../lib/raw-zone/objects';
 import { SparkJobError, type SparkRunner } from '../../lib/spark/runner';
-import type { LakeActivities, LakeSparkActivities } from '../../workflows/upsertLakeTable';
+import type { LakeActivities, LakeJobRun, LakeSparkActivities } from '../../workflows/upsertLakeTable';
 
 export interface LakeDeps {
   config: DanauConfig;
@@ -27,13 +27,68 @@ export const LakeCheckpoint = { table: (key: string) => ({ pipeline: 'lake', sub
 // A job error that will happen again on a retry: the data or the table definition is wrong.
 const DETERMINISTIC = /AnalysisException|SchemaCompatibilityException|Failed to merge incompatible data types|NumberFormatException|KeyError|ValueError/;
 
-export function createLakeActivities({ config, controlPlane, s3, runner }: LakeDeps): LakeActivities & LakeSparkActivities {
-  async function tableOf(key: string): Promise<TableRecord> {
-    const [source, schema, name, ...rest] = key.split('.');
-    const table = source && schema && name && rest.length === 0 ? await controlPlane.getTable(source, schema, name) : null;
-    if (!table) throw ApplicationFailure.create({ type: ErrorType.InvalidTableDefinition, message: `table ${key}: not onboarded (danau tables list)`, nonRetryable: true });
-    return table;
+/** The onboarded table named `source.schema.table`, or a non-retryable failure saying it is not. */
+export async function lakeTableOf(controlPlane: ControlPlane, key: string): Promise<TableRecord> {
+  const [source, schema, name, ...rest] = key.split('.');
+  const table = source && schema && name && rest.length === 0 ? await controlPlane.getTable(source, schema, name) : null;
+  if (!table) throw ApplicationFailure.create({ type: ErrorType.InvalidTableDefinition, message: `table ${key}: not onboarded (danau tables list)`, nonRetryable: true });
+  return table;
+}
+
+/** Production syncs each Hudi table to the Glue Data Catalog; locally there is no catalog. */
+export function lakeCatalog(config: DanauConfig): LakeUpsertSpec['catalog'] {
+  return config.catalog.glueDatabase ? { type: 'glue' as const, database: config.catalog.glueDatabase } : null;
+}
+
+/**
+ * Runs `lake_job.py upsert` on one batch's spec (an EMR step or local spark-submit, heartbeating;
+ * cancelling the activity stops the job) and reads its result object. The lake step and backfills
+ * both run their batches through this.
+ */
+export async function runLakeUpsertJob({ config, s3, runner }: LakeDeps, key: string, spec: LakeUpsertSpec, jobName: string): Promise<{ result: LakeUpsertResult; run: LakeJobRun }> {
+  const ctx = Context.current();
+  const batchId = spec.batchId;
+  const at = batchLocations(config, batchId);
+  const bucket = config.buckets.processed;
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: at.specKey, Body: JSON.stringify(spec, null, 2), ContentType: 'application/json' }));
+  // A result left by an earlier attempt must not be read as this one's.
+  await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: at.resultKey }));
+  const readResult = async (): Promise<LakeUpsertResult | null> => {
+    try {
+      return JSON.parse(Buffer.from(await readObject(s3, bucket, at.resultKey)).toString('utf8')) as LakeUpsertResult;
+    } catch {
+      return null;
+    }
+  };
+  let outcome;
+  try {
+    outcome = await runner.run({
+      script: LAKE_JOB,
+      args: ['upsert', '--spec', `s3://${bucket}/${at.specKey}`],
+      name: jobName,
+      signal: ctx.cancellationSignal,
+      heartbeat: (progress) => ctx.heartbeat(progress),
+    });
+  } catch (err) {
+    // Cancelled: the runner stopped the job; saying so makes the run end Cancelled, not Failed.
+    if (ctx.cancellationSignal.aborted) throw new CancelledFailure(`lake job for batch ${batchId} of ${key} cancelled: the job was stopped`, undefined, err instanceof Error ? err : undefined);
+    if (!(err instanceof SparkJobError)) throw err;
+    const reported = await readResult();
+    const reason = reported?.error ?? err.message;
+    throw ApplicationFailure.create({
+      type: DETERMINISTIC.test(reason) ? ErrorType.LakeJobFailed : 'LakeJobError',
+      message: `table ${key}: lake job for batch ${batchId} failed: ${reason} (log: ${err.logFile})`,
+      nonRetryable: DETERMINISTIC.test(reason),
+    });
   }
+  const result = await readResult();
+  if (!result?.ok) throw new Error(`table ${key}: lake job for batch ${batchId} finished without a result at s3://${bucket}/${at.resultKey} (log: ${outcome.logLocation})`);
+  return { result, run: { runner: outcome.runner, attached: outcome.attached, logLocation: outcome.logLocation, elapsedMs: outcome.elapsedMs } };
+}
+
+export function createLakeActivities(deps: LakeDeps): LakeActivities & LakeSparkActivities {
+  const { config, controlPlane, s3 } = deps;
+  const tableOf = (key: string): Promise<TableRecord> => lakeTableOf(controlPlane, key);
 
   return {
     async planLakeBatch({ table: key, maxBatchBytes, maxBatchFiles }) {
@@ -57,48 +112,11 @@ export function createLakeActivities({ config, controlPlane, s3, runner }: LakeD
     },
 
     async runLakeUpsert({ table: key, batchId }) {
-      const ctx = Context.current();
       const table = await tableOf(key);
       const batch = await controlPlane.getLakeBatch(batchId);
       if (!batch || batch.tableId !== table.tableId) throw ApplicationFailure.create({ type: ErrorType.InvalidTableDefinition, message: `lake batch ${batchId} of table ${key} does not exist`, nonRetryable: true });
-      const catalog = config.catalog.glueDatabase ? { type: 'glue' as const, database: config.catalog.glueDatabase } : null;
-      const spec = buildUpsertSpec(config, table, batchId, batch.files, catalog);
-      const at = batchLocations(config, batchId);
-      const bucket = config.buckets.processed;
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: at.specKey, Body: JSON.stringify(spec, null, 2), ContentType: 'application/json' }));
-      // A result left by an earlier attempt must not be read as this one's.
-      await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: at.resultKey }));
-      const readResult = async (): Promise<LakeUpsertResult | null> => {
-        try {
-          return JSON.parse(Buffer.from(await readObject(s3, bucket, at.resultKey)).toString('utf8')) as LakeUpsertResult;
-        } catch {
-          return null;
-        }
-      };
-      let outcome;
-      try {
-        outcome = await runner.run({
-          script: LAKE_JOB,
-          args: ['upsert', '--spec', `s3://${bucket}/${at.specKey}`],
-          name: `danau:lake-upsert:${batchId}`,
-          signal: ctx.cancellationSignal,
-          heartbeat: (progress) => ctx.heartbeat(progress),
-        });
-      } catch (err) {
-        // Cancelled: the runner stopped the job; saying so makes the run end Cancelled, not Failed.
-        if (ctx.cancellationSignal.aborted) throw new CancelledFailure(`lake job for batch ${batchId} of ${key} cancelled: the job was stopped`, undefined, err instanceof Error ? err : undefined);
-        if (!(err instanceof SparkJobError)) throw err;
-        const reported = await readResult();
-        const reason = reported?.error ?? err.message;
-        throw ApplicationFailure.create({
-          type: DETERMINISTIC.test(reason) ? ErrorType.LakeJobFailed : 'LakeJobError',
-          message: `table ${key}: lake job for batch ${batchId} failed: ${reason} (log: ${err.logFile})`,
-          nonRetryable: DETERMINISTIC.test(reason),
-        });
-      }
-      const result = await readResult();
-      if (!result?.ok) throw new Error(`table ${key}: lake job for batch ${batchId} finished without a result at s3://${bucket}/${at.resultKey} (log: ${outcome.logLocation})`);
-      return { result, run: { runner: outcome.runner, attached: outcome.attached, logLocation: outcome.logLocation, elapsedMs: outcome.elapsedMs } };
+      const spec = buildUpsertSpec(config, table, batchId, batch.files, lakeCatalog(config));
+      return runLakeUpsertJob(deps, key, spec, `danau:lake-upsert:${batchId}`);
     },
 
     async commitLakeBatch({ table: key, batchId, result, run }) {

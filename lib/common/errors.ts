@@ -35,6 +35,12 @@ export const ErrorType = {
   AlertDeliveryFailed: 'AlertDeliveryFailed',
   /** An alert is malformed (no kind or summary, `at` not a time): sending it again will not help. */
   InvalidAlert: 'InvalidAlert',
+  /** A backfill's dates are not dates, or the range runs backwards. */
+  InvalidBackfillRequest: 'InvalidBackfillRequest',
+  /** The table's lake step (or the range's recovery, or the table's model build) stayed busy past a backfill's wait. */
+  BackfillBlocked: 'BackfillBlocked',
+  /** A step of a backfill failed after its retries. */
+  BackfillStepFailed: 'BackfillStepFailed',
   /** A model or reporting definition is malformed or names what does not exist. */
   InvalidModelDefinition: 'InvalidModelDefinition',
   /** A build broke an invariant (two current rows, overlapping intervals, a fact without dimension): rolled back. */

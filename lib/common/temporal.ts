@@ -57,6 +57,7 @@ export const WorkflowId = {
   archivePartition: (table: string, level: 'day' | 'month', partition: string) => `archive-partition/${table}/${level}/${partition}`,
   archiveTables: (label: string) => `archive-tables/${label}`,
   recoverTable: (table: string, startDate: string, endDate: string) => `recover-table/${table}/${startDate}..${endDate}`,
+  backfill: (table: string, startDate: string, endDate: string) => `backfill/${table}/${startDate}..${endDate}`,
   /** One pipeline per table at a time: a schedule, a backfill and a retry of the table all use this id. */
   tablePipeline: (table: string) => `table-pipeline/${table}`,
   reprocessFailedEvents: (label: string) => `reprocess-failed-events/${label}`,

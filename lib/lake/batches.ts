@@ -5,6 +5,7 @@ import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { DanauConfig } from '../config';
 import type { TableRecord } from '../control-plane/store';
 import { tableKey } from '../common/temporal';
+import type { RawKey } from '../raw-zone/keys';
 
 export interface RawFile {
   key: string;
@@ -30,6 +31,37 @@ export function nextBatch(ordered: RawFile[], consumed: ReadonlySet<string>, lim
     bytes += f.size;
   }
   return batch;
+}
+
+/** Every batch of `ordered`, in order, each as nextBatch would make it from what the ones before left. */
+export function planBatches<T extends RawFile>(ordered: T[], limits: BatchLimits): T[][] {
+  const batches: T[][] = [];
+  const taken = new Set<string>();
+  for (let batch = nextBatch(ordered, taken, limits) as T[]; batch.length > 0; batch = nextBatch(ordered, taken, limits) as T[]) {
+    batches.push(batch);
+    for (const f of batch) taken.add(f.key);
+  }
+  return batches;
+}
+
+/**
+ * The raw files a backfill of [startDate, endDate] (YYYY-MM-DD, inclusive) reads again, in
+ * consumption order: the CDC files whose key's commit date (UTC, of the file's first change) is in
+ * the range, whether the lake step consumed them yet or not; and the full-load files only when
+ * `includeLoad` (their keys carry no date: a full load is a snapshot, not the changes of a day).
+ */
+export function filesInRange<T extends RawKey & RawFile>(ordered: T[], startDate: string, endDate: string, includeLoad = false): T[] {
+  return ordered.filter((f) => (f.kind === 'load' ? includeLoad : f.date !== undefined && f.date >= startDate && f.date <= endDate));
+}
+
+/**
+ * `<source>.<schema>.<table>-reapply-<16 hex>` over the backfill and its files: one backfill's batch
+ * keeps its id across retries (so the job finds its commit), and a later backfill of the same files
+ * gets new ids (so its commits are not mistaken for the earlier one's).
+ */
+export function reapplyBatchId(table: TableRecord, backfillId: string, files: RawFile[]): string {
+  const digest = createHash('sha256').update([backfillId, ...files.map((f) => f.key)].join('\n')).digest('hex').slice(0, 16);
+  return `${tableKey({ source: table.sourceName, schema: table.schemaName, table: table.tableName })}-reapply-${digest}`;
 }
 
 /** `<source>.<schema>.<table>-<16 hex of the file list>`: the same files, the same id. */
@@ -67,6 +99,27 @@ export async function lakeTableExists(s3: S3Client, basePath: string): Promise<b
   return false;
 }
 
+/**
+ * The newest completed write instant in a Hudi table's timeline (`.hoodie/<instant>.commit`,
+ * `.deltacommit` or `.replacecommit`), or null when it has none (or does not exist).
+ */
+export async function latestCompletedInstant(s3: S3Client, basePath: string): Promise<string | null> {
+  const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(basePath);
+  if (!m) return null;
+  let latest: string | null = null;
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: m[1], Prefix: `${m[2]}/.hoodie/`, Delimiter: '/', ContinuationToken: token })).catch(() => null);
+    if (!page) return latest;
+    for (const o of page.Contents ?? []) {
+      const instant = /\/(\d+)\.(commit|deltacommit|replacecommit)$/.exec(o.Key ?? '')?.[1];
+      if (instant && (latest === null || instant.length > latest.length || (instant.length === latest.length && instant > latest))) latest = instant;
+    }
+    token = page.NextContinuationToken;
+  } while (token);
+  return latest;
+}
+
 /** Where a batch's spec, result and set-aside rows live. */
 export function batchLocations(config: Pick<DanauConfig, 'buckets'>, batchId: string): { specKey: string; resultKey: string; quarantineUri: string; staleUri: string } {
   const prefix = `_danau/batches/${batchId}`;
@@ -100,9 +153,21 @@ export interface LakeUpsertSpec {
   staleUri: string;
   /** Production: sync to the Glue Data Catalog (database name). */
   catalog: { type: 'glue'; database: string } | null;
+  /**
+   * A backfill's batch: a change equal to the stored row's is applied again when the row it makes now
+   * differs; older changes are superseded, not set aside (lake_job.py, `reapply`). Absent otherwise.
+   */
+  reapply?: true;
 }
 
-export function buildUpsertSpec(config: Pick<DanauConfig, 'buckets' | 'timezone'>, table: TableRecord, batchId: string, files: RawFile[], catalog: LakeUpsertSpec['catalog'] = null): LakeUpsertSpec {
+export function buildUpsertSpec(
+  config: Pick<DanauConfig, 'buckets' | 'timezone'>,
+  table: TableRecord,
+  batchId: string,
+  files: RawFile[],
+  catalog: LakeUpsertSpec['catalog'] = null,
+  options: { reapply?: boolean } = {},
+): LakeUpsertSpec {
   const at = batchLocations(config, batchId);
   return {
     batchId,
@@ -124,6 +189,7 @@ export function buildUpsertSpec(config: Pick<DanauConfig, 'buckets' | 'timezone'
     quarantineUri: at.quarantineUri,
     staleUri: at.staleUri,
     catalog,
+    ...(options.reapply ? { reapply: true as const } : {}),
   };
 }
 
@@ -138,8 +204,12 @@ export interface LakeUpsertResult {
   alreadyApplied: boolean;
   rowsRead: number;
   rowsUpserted: number;
+  /** Of rowsUpserted, changes equal to the stored row's applied again (a reapply; 0 otherwise; absent from older jobs). */
+  rowsReapplied?: number;
   rowsDeleted: number;
+  /** Older than the stored row: set aside by an upsert, superseded (left alone) in a reapply. */
   rowsStale: number;
+  /** The stored row already is this change (a reapply: and would not change). */
   rowsDuplicate: number;
   rowsQuarantined: number;
   rowsMoved: number;

@@ -12,6 +12,11 @@ import type { PlatformScheduleRow, TableScheduleRow } from './store';
  */
 export const TABLE_CATCHUP_WINDOW = '10 minutes';
 export const PLATFORM_CATCHUP_WINDOW = '1 hour';
+/**
+ * Tables on the same cron would all start in the same second and queue behind one another (see
+ * npm run bench:pipeline); a random delay of up to this spreads each tick's runs.
+ */
+export const TABLE_JITTER = '30 seconds';
 
 export interface DesiredSchedule {
   scheduleId: string;
@@ -23,6 +28,7 @@ export interface DesiredSchedule {
   workflowId: string;
   pausedNote: string | null;
   catchupWindow: string;
+  jitter?: string;
   table?: string;
 }
 
@@ -42,6 +48,7 @@ export function desiredSchedules(queues: TaskQueues, tables: TableScheduleRow[],
       workflowId: WorkflowId.tablePipeline(t.table),
       pausedNote: t.pausedNote,
       catchupWindow: TABLE_CATCHUP_WINDOW,
+      jitter: TABLE_JITTER,
       table: t.table,
     })),
     ...platform.map((p) => ({
@@ -58,13 +65,13 @@ export function desiredSchedules(queues: TaskQueues, tables: TableScheduleRow[],
 
 /** What decides whether a schedule must be updated; kept in the started runs' memo, which the schedule describes back. */
 function fingerprint(d: DesiredSchedule, taskQueue: string): string {
-  return createHash('sha256').update(JSON.stringify([d.cron, d.workflowType, d.args, d.workflowId, d.catchupWindow, taskQueue])).digest('hex').slice(0, 16);
+  return createHash('sha256').update(JSON.stringify([d.cron, d.workflowType, d.args, d.workflowId, d.catchupWindow, d.jitter ?? null, taskQueue])).digest('hex').slice(0, 16);
 }
 
 function options(d: DesiredSchedule, queues: TaskQueues): ScheduleOptions {
   return {
     scheduleId: d.scheduleId,
-    spec: { cronExpressions: [d.cron] },
+    spec: { cronExpressions: [d.cron], ...(d.jitter ? { jitter: d.jitter } : {}) },
     action: {
       type: 'startWorkflow',
       workflowType: d.workflowType,

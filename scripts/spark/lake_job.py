@@ -20,6 +20,14 @@ would otherwise overwrite a newer row) and writes them to the stale record; appl
 delete in the partition the row lives in; moves a row whose partition changed (non-global index);
 stamps the commit with the batch id, and skips a batch that the timeline shows as applied already.
 
+upsert with `reapply: true` (a backfill re-running a date range after a fix to the table's definition
+or to this job): the same path, except that a change whose change sequence EQUALS the stored row's is
+applied again when the row it makes now differs from the stored one (compared in the current lake
+types), and left alone when it does not; changes older than the stored row are counted as superseded,
+not set aside as stale (the row moved on after the range: expected in a backfill). The change log gets
+only the changes it lacks or now holds differently, a rewritten one in the partition it already
+lives in, so (key, change sequence) stays unique there and a model's pull sees only what changed.
+
 replay: the rows an upsert set aside (one failed event: `kind` quarantine or stale, at `setAsideUri`)
 through the same path again (apply_changes), with the lake types the control plane holds now. It reads
 only the raw files the set-aside rows name (`_danau_file`), and of those exactly the set-aside rows
@@ -52,7 +60,7 @@ FIGURES_KEY = "danau.figures"
 # Raw key values carried beside the typed ones while a replay picks its rows.
 RAW_KEY = "_danau_rawkey_"
 STALE_REASON = "an older change than the stored row (ordering guard)"
-EMPTY_REPLAY = {"instant": None, "changelogInstant": None, "alreadyApplied": False, "rowsRead": 0, "rowsUpserted": 0, "rowsDeleted": 0, "rowsStale": 0, "rowsDuplicate": 0, "rowsQuarantined": 0, "rowsMoved": 0}
+EMPTY_REPLAY = {"instant": None, "changelogInstant": None, "alreadyApplied": False, "rowsRead": 0, "rowsUpserted": 0, "rowsReapplied": 0, "rowsDeleted": 0, "rowsStale": 0, "rowsDuplicate": 0, "rowsQuarantined": 0, "rowsMoved": 0}
 COMPLETED_SUFFIXES = (".commit", ".deltacommit", ".replacecommit")
 
 
@@ -316,7 +324,44 @@ def stale_rows_of(stale, key):
     return stale.select(*key_strings(key), F.col(OP), F.col(CHANGE_SEQ).alias("change_seq"), F.col("_old_seq").alias("stored_change_seq"), F.col("_danau_file"), F.lit(STALE_REASON).alias("reason"))
 
 
-def apply_changes(spark, spec, rows, done, changelog_done, set_aside, changelog_only_new=False, commit_figures=None):
+def same_values(spec, prefix):
+    """Every column of the change equals the stored one (`<prefix><i>`, spec column i) in the current
+    lake type, NULL equal to NULL: a reapplied change that would not alter the row."""
+    same = F.lit(True)
+    for i, c in enumerate(spec["columns"]):
+        same = same & F.col(f"`{c['name']}`").eqNullSafe(F.col(f"{prefix}{i}").cast(c["lakeType"]))
+    return same
+
+
+def stored_values(df, spec, prefix):
+    """The spec's columns of a stored table as `<prefix><i>` (NULL for a column it does not have yet)."""
+    present = set(df.columns)
+    return [(F.col(f"`{c['name']}`") if c["name"] in present else F.lit(None)).alias(f"{prefix}{i}") for i, c in enumerate(spec["columns"])]
+
+
+def changelog_changes_to_rewrite(spark, spec, changes):
+    """A reapply's changes the change log lacks or holds with other values. A change it holds keeps
+    the partition it is stored in (the change log's partition is storage only; a second copy of one
+    (key, change sequence) in another partition would be a duplicate version for the models)."""
+    key = spec["primaryKey"]
+    stored = spark.read.format("hudi").load(spec["changelogBasePath"].rstrip("/"))
+    held = stored.select(
+        *[F.col(f"`{k}`").cast("string").alias(f"_cl_key_{i}") for i, k in enumerate(key)],
+        F.col(META_SEQ).alias("_cl_seq"),
+        F.col(META_OP).alias("_cl_op"),
+        F.col(META_TS).alias("_cl_ts"),
+        F.regexp_replace(F.col("_hoodie_partition_path"), f"^{PARTITION}=", "").alias("_cl_partition"),
+        *stored_values(stored, spec, "_cl_col_"),
+    ).dropDuplicates([f"_cl_key_{i}" for i in range(len(key))] + ["_cl_seq"])
+    match = F.col(CHANGE_SEQ) == F.col("_cl_seq")
+    for i, k in enumerate(key):
+        match = match & F.col(f"`{k}`").cast("string").eqNullSafe(F.col(f"_cl_key_{i}"))
+    joined = changes.join(held, match, "left")
+    unchanged = F.col("_cl_seq").isNotNull() & F.col(OP).eqNullSafe(F.col("_cl_op")) & F.col(COMMIT_TS).eqNullSafe(F.col("_cl_ts")) & same_values(spec, "_cl_col_")
+    return joined.filter(~unchanged).withColumn(PARTITION, F.coalesce(F.col("_cl_partition"), F.col(PARTITION))).drop(*held.columns)
+
+
+def apply_changes(spark, spec, rows, done, changelog_done, set_aside, changelog_only_new=False, commit_figures=None, reapply=False):
     """The path every change takes into a table, for upsert and replay alike.
 
     rows: typed and in platform time (typed(), to_platform_time()), persisted. done / changelog_done:
@@ -326,12 +371,15 @@ def apply_changes(spark, spec, rows, done, changelog_done, set_aside, changelog_
     commit stamped with the batch id (and, when commit_figures is given, with this batch's figures
     under danau.figures, so a rerun that finds the commit can report them).
     changelog_only_new: leave out changes the change log already holds (a replay of a stale change).
+    reapply: a backfill's batch (see the module docstring): a change equal to the stored row's is
+    applied again when the row it makes differs from the stored one; the change log gets only what
+    it lacks or holds differently.
     """
     base = spec["basePath"].rstrip("/")
     batch = spec["batchId"]
     key = spec["primaryKey"]
     changelog = spec.get("changelogBasePath")
-    applied = {"batchId": batch, "instant": done, "changelogInstant": changelog_done, "alreadyApplied": True, "rowsRead": 0, "rowsUpserted": 0, "rowsDeleted": 0, "rowsStale": 0, "rowsDuplicate": 0, "rowsQuarantined": 0, "rowsMoved": 0}
+    applied = {"batchId": batch, "instant": done, "changelogInstant": changelog_done, "alreadyApplied": True, "rowsRead": 0, "rowsUpserted": 0, "rowsReapplied": 0, "rowsDeleted": 0, "rowsStale": 0, "rowsDuplicate": 0, "rowsQuarantined": 0, "rowsMoved": 0}
     # Counted in one pass: every action re-runs the plan it stands on, and a Spark job costs seconds.
     tally = rows.agg(F.count(F.lit(1)).alias("read"), F.sum(F.when(F.col("_danau_error") != "", 1).otherwise(0)).alias("bad")).first()
     rows_read, quarantined = int(tally["read"]), int(tally["bad"] or 0)
@@ -343,6 +391,8 @@ def apply_changes(spark, spec, rows, done, changelog_done, set_aside, changelog_
             for i, k in enumerate(key):
                 same = same & F.col(f"`{k}`").cast("string").eqNullSafe(F.col(f"_cl_key_{i}"))
             changes = changes.join(held, same, "left_anti")
+        if reapply and completed_instants(spark, changelog):
+            changes = changelog_changes_to_rewrite(spark, spec, changes)
         changelog_done = write_changelog(spark, spec, changes)
     if done:
         return {**applied, "changelogInstant": changelog_done}
@@ -353,22 +403,36 @@ def apply_changes(spark, spec, rows, done, changelog_done, set_aside, changelog_
     # A table whose first write was killed has .hoodie/ but no completed commit, and reads as an
     # empty relation without columns: it holds no rows yet (the next write rolls the failed one back).
     if completed_instants(spark, base):
-        stored = spark.read.format("hudi").load(base).select(
+        stored_table = spark.read.format("hudi").load(base)
+        stored = stored_table.select(
             *[F.col(f"`{k}`") for k in key],
             # Hive-style partition paths are `dt=<value>`; the key generator wants the value.
             F.regexp_replace(F.col("_hoodie_partition_path"), f"^{PARTITION}=", "").alias("_old_partition"),
             F.col(META_SEQ).alias("_old_seq"),
             F.col(f"`{spec['precombineField']}`").alias("_old_precombine"),
+            # A reapply compares the row a change makes now with the stored one.
+            *(stored_values(stored_table, spec, "_old_col_") if reapply else []),
         )
         joined = good.join(stored, on=key, how="left")
     else:
         joined = good.withColumn("_old_partition", F.lit(None).cast("string")).withColumn("_old_seq", F.lit(None).cast("string")).withColumn("_old_precombine", F.lit(None))
+        if reapply:
+            for i, _ in enumerate(spec["columns"]):
+                joined = joined.withColumn(f"_old_col_{i}", F.lit(None))
     joined = joined.persist()
 
     # The ordering guard. The change sequence is strictly increasing within a table, so a change
     # at or before the stored row's is old news: equal means this very change was applied already.
+    # A reapply applies an equal one again when the row it makes now differs from the stored one.
     known = F.col("_old_seq").isNotNull()
-    duplicate = known & (F.col(CHANGE_SEQ) == F.col("_old_seq"))
+    equal = known & (F.col(CHANGE_SEQ) == F.col("_old_seq"))
+    if reapply:
+        differs = ~(same_values(spec, "_old_col_") & F.col("_old_partition").eqNullSafe(F.col(PARTITION)))
+        reapplied = equal & differs
+        duplicate = equal & ~differs
+    else:
+        reapplied = F.lit(False)
+        duplicate = equal
     stale = known & (F.col(CHANGE_SEQ) < F.col("_old_seq"))
     stale_rows = joined.filter(stale)
     fresh_flag = ~(stale | duplicate)
@@ -379,9 +443,11 @@ def apply_changes(spark, spec, rows, done, changelog_done, set_aside, changelog_
         F.sum(F.when(fresh_flag & (F.col(OP) != "D"), 1).otherwise(0)).alias("upserts"),
         F.sum(F.when(fresh_flag & (F.col(OP) == "D") & known, 1).otherwise(0)).alias("deletes"),
         F.sum(F.when(F.lit(moves) & fresh_flag & (F.col(OP) != "D") & known & (F.col("_old_partition") != F.col(PARTITION)), 1).otherwise(0)).alias("moved"),
+        F.sum(F.when(reapplied, 1).otherwise(0)).alias("reapplied"),
     ).first()
     rows_stale, rows_duplicate = int(counts["stale"] or 0), int(counts["duplicate"] or 0)
     rows_upserted, rows_deleted, rows_moved = int(counts["upserts"] or 0), int(counts["deletes"] or 0), int(counts["moved"] or 0)
+    rows_reapplied = int(counts["reapplied"] or 0)
     # Set aside before the commit: a commit carrying the batch id implies its set-aside rows exist.
     set_aside(bad, quarantined, stale_rows, rows_stale)
     fresh = joined.filter(~(stale | duplicate))
@@ -416,6 +482,7 @@ def apply_changes(spark, spec, rows, done, changelog_done, set_aside, changelog_
         "alreadyApplied": False,
         "rowsRead": rows_read,
         "rowsUpserted": rows_upserted,
+        "rowsReapplied": rows_reapplied,
         "rowsDeleted": rows_deleted,
         "rowsStale": rows_stale,
         "rowsDuplicate": rows_duplicate,
@@ -453,6 +520,22 @@ def upsert_set_aside(spec):
     return set_aside
 
 
+def reapply_set_aside(spec):
+    """Where a reapply puts what it sets aside: rows that still do not cast, for a person to look at
+    (the batch that first set them aside filed them already). Changes older than the stored row are
+    not set aside: in a backfill they are changes the row has moved on from since."""
+    key = spec["primaryKey"]
+
+    def set_aside(bad, quarantined, stale, rows_stale):
+        if quarantined:
+            quarantine_rows(bad, key).write.mode("overwrite").json(spec["quarantineUri"])
+            log(f"{quarantined} row(s) still do not cast; written to {spec['quarantineUri']}")
+        if rows_stale:
+            log(f"{rows_stale} change(s) older than the stored row: superseded since, left alone")
+
+    return set_aside
+
+
 def run_upsert(spark, spec):
     started = time.time()
     base = spec["basePath"].rstrip("/")
@@ -464,10 +547,11 @@ def run_upsert(spark, spec):
     changelog_done = instant_of_batch(spark, changelog, batch) if changelog else None
     if done and (changelog_done or not changelog):
         log(f"batch {batch} is already in the timeline at {done}: nothing to do")
-        return {"batchId": batch, "instant": done, "changelogInstant": changelog_done, "alreadyApplied": True, "rowsRead": 0, "rowsUpserted": 0, "rowsDeleted": 0, "rowsStale": 0, "rowsDuplicate": 0, "rowsQuarantined": 0, "rowsMoved": 0, "seconds": round(time.time() - started, 3)}
+        return {"batchId": batch, "instant": done, "changelogInstant": changelog_done, "alreadyApplied": True, "rowsRead": 0, "rowsUpserted": 0, "rowsReapplied": 0, "rowsDeleted": 0, "rowsStale": 0, "rowsDuplicate": 0, "rowsQuarantined": 0, "rowsMoved": 0, "seconds": round(time.time() - started, 3)}
 
+    reapply = bool(spec.get("reapply"))
     rows = to_platform_time(typed(read_batch(spark, spec), spec), spec).persist()
-    result = apply_changes(spark, spec, rows, done, changelog_done, upsert_set_aside(spec))
+    result = apply_changes(spark, spec, rows, done, changelog_done, reapply_set_aside(spec) if reapply else upsert_set_aside(spec), reapply=reapply)
     return {**result, "seconds": round(time.time() - started, 3)}
 
 

@@ -71,6 +71,7 @@ describe('schedules sync', () => {
     }
     assert.equal(d.policies.overlap, 'SKIP');
     assert.equal(d.policies.catchupWindow, 10 * 60 * 1000);
+    assert.equal(d.spec.jitter, 30 * 1000, 'tables on one cron do not all start in the same second');
   });
 
   it('pauses a group of tables with its note, and a changed cron is an update', async () => {

@@ -108,12 +108,14 @@ describe('runTablePipeline and reprocessFailedEvents (MariaDB source, local Spar
     assert.match(r.steps[2]!.detail, /already at the lake's newest commit/);
   });
 
-  it('holds a paused run between steps, answers status, and goes on when resumed', async () => {
+  it('holds a paused run between steps, answers status, alerts while past its freshness deadline, and goes on when resumed', async () => {
     await touchDoctor();
+    const alertsBefore = received.length;
     const handle = await h.client.workflow.signalWithStart('runTablePipeline', {
       taskQueue: h.config.temporal.taskQueues.control,
       workflowId: h.nextId(WorkflowId.tablePipeline(doctors)),
-      args: [{ table: doctors }],
+      // A 2.4 s deadline: it passes while the run is held.
+      args: [{ table: doctors, freshnessDeadlineMinutes: 0.04 }],
       signal: 'pause',
     });
     let status: TablePipelineStatus | undefined;
@@ -121,14 +123,20 @@ describe('runTablePipeline and reprocessFailedEvents (MariaDB source, local Spar
       status = await handle.query<TablePipelineStatus>('status').catch(() => undefined);
       if (!status) await new Promise((r) => setTimeout(r, 200));
     }
-    await new Promise((r) => setTimeout(r, 3000));
+    const lateAlerts = () => received.slice(alertsBefore).filter((a) => a.kind === 'freshness_deadline' && a.table === doctors);
+    for (let i = 0; i < 75 && lateAlerts().length === 0; i++) await new Promise((r) => setTimeout(r, 200));
     status = await handle.query<TablePipelineStatus>('status');
     assert.equal(status.paused, true);
     assert.equal(status.steps[0]!.status, 'pending', 'nothing ran while paused');
     assert.equal((await handle.describe()).status.name, 'RUNNING');
+    assert.equal(status.late, true);
+    const late = lateAlerts();
+    assert.equal(late.length, 1, 'the deadline alert arrives while the run is still going');
+    assert.match(late[0]!.summary, /past its freshness deadline/);
     await handle.signal('resume');
     const r = (await handle.result()) as RunTablePipelineResult;
     assert.equal(r.outcome, 'completed');
+    assert.equal(r.late, true);
     assert.equal(statusOf(r).lake, 'done');
     assert.equal(r.lake!.rowsUpserted, 1);
     assert.equal(statusOf(r).models, 'done');

@@ -5,12 +5,18 @@ import { Option } from 'commander';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { WorkflowId } from '../../../lib/common/temporal';
 import { workflowUrl } from '../../../lib/temporal/client';
+import type { BackfillTableInput, BackfillTableResult } from '../../../workflows/backfillTable';
 import type { RunTablePipelineResult, TablePipelineStatus } from '../../../workflows/runTablePipeline';
-import { UsageError, config, positiveInt, print, tableKeyArg, withClient } from '../context';
+import { UsageError, config, isoDate, positiveInt, print, tableKeyArg, withClient } from '../context';
 
 export function printPipelineResult(r: RunTablePipelineResult): void {
   print(`${r.table}: ${r.outcome}${r.late ? ' (LATE: past its freshness deadline)' : ''}${r.failedEventId ? `; failed event ${r.failedEventId}` : ''}`);
   for (const s of r.steps) print(`  ${s.name.padEnd(10)} ${s.status.padEnd(8)} ${s.detail}`);
+}
+
+export function printBackfillResult(r: BackfillTableResult): void {
+  print(`${r.table} ${r.startDate}..${r.endDate}: backfilled`);
+  for (const s of r.steps) print(`  ${s.name.padEnd(8)} ${s.status.padEnd(8)} ${s.detail}`);
 }
 
 /** A visibility query; values are quoted, so a table name cannot change the query's meaning. */
@@ -76,6 +82,32 @@ export function registerPipelineCommands(program: Command): void {
         print(`${newest.workflowId} ${newest.status} (started ${newest.start.toISOString()})  ${workflowUrl(config(), newest.workflowId)}`);
         if ('result' in state && state.result) printPipelineResult(state.result);
         if ('running' in state && state.running) for (const s of state.running.steps) print(`  ${s.name.padEnd(10)} ${s.status.padEnd(8)} ${s.detail}`);
+      });
+    });
+
+  pipeline
+    .command('backfill')
+    .description(
+      "re-run a table for a date range after a fix (a column's lake type, the lake job): recover the range's archived raw files, " +
+        'apply its raw files to the Hudi table again with the current definition, rebuild the models reading the table (backfillTable)',
+    )
+    .requiredOption('--table <source.schema.table>', 'an onboarded table', tableKeyArg)
+    .requiredOption('--from <date>', "first day (YYYY-MM-DD, by the commit date in the raw files' keys, UTC)", isoDate('--from'))
+    .requiredOption('--to <date>', 'last day, inclusive', isoDate('--to'))
+    .option('--no-recover', 'do not recover archived files first (apply what the raw zone holds)')
+    .option('--no-models', 'do not rebuild the models (nor refresh reporting)')
+    .option('--include-load', 'also apply the full-load files again (their keys carry no date)')
+    .option('--no-wait', 'start it and return')
+    .action(async (o: { table: string; from: string; to: string; recover: boolean; models: boolean; includeLoad?: boolean; wait: boolean }) => {
+      if (o.from > o.to) throw new UsageError(`--from ${o.from} is after --to ${o.to}`);
+      await withClient(async (client) => {
+        const workflowId = WorkflowId.backfill(o.table, o.from, o.to);
+        const input: BackfillTableInput = { table: o.table, startDate: o.from, endDate: o.to, recover: o.recover, rebuildModels: o.models, ...(o.includeLoad ? { includeLoad: true } : {}) };
+        // A backfill of the same range already going is joined, not started twice.
+        const handle = await client.workflow.start('backfillTable', { taskQueue: config().temporal.taskQueues.control, workflowId, workflowIdConflictPolicy: 'USE_EXISTING', args: [input] });
+        print(`backfillTable: ${workflowUrl(config(), workflowId)}`);
+        if (!o.wait) return;
+        printBackfillResult((await handle.result()) as BackfillTableResult);
       });
     });
 
