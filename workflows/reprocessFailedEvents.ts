@@ -9,7 +9,8 @@
 //   3. Settle each: resolved; or back to pending for its next attempt; or, once it reached the cap,
 //      the dead letter, with an alert. An event whose table pipeline is already running is deferred,
 //      its attempt not counted.
-// Answers `status`; `pause` stops taking new events until `resume`.
+// Answers `status` (the events it took); `pause` stops taking new events until `resume`; `skip`
+// marks claimed events a person decided need no retry.
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { ActivityCancellationType, ParentClosePolicy, condition, defineQuery, defineSignal, executeChild, isCancellation, log, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../lib/common/errors';
@@ -44,8 +45,8 @@ export interface ClaimedEvent {
 export interface ReprocessOutcome {
   eventId: number;
   table: string | null;
-  kind: 'resolved' | 'failed' | 'deferred';
-  /** The event's status after settling: resolved, pending (retried later) or dead_letter. */
+  kind: 'resolved' | 'failed' | 'deferred' | 'skipped';
+  /** The event's status after settling: resolved, pending (retried later), dead_letter or skipped. */
   status: string;
   detail: string;
 }
@@ -60,7 +61,8 @@ export interface ReprocessFailedEventsResult {
 
 export interface ReprocessActivities {
   claimFailedEvents: (input: { limit: number; backoffSeconds: number; eventIds?: number[] }) => Promise<ClaimedEvent[]>;
-  settleFailedEvent: (input: { eventId: number; kind: ReprocessOutcome['kind']; detail: string; maxAttempts: number; by: string }) => Promise<{ status: string; attempts: number }>;
+  settleFailedEvent: (input: { eventId: number; kind: Exclude<ReprocessOutcome['kind'], 'skipped'>; detail: string; maxAttempts: number; by: string }) => Promise<{ status: string; attempts: number }>;
+  skipFailedEvents: (input: { eventIds: number[]; by: string; note: string }) => Promise<number[]>;
   sendAlert: (alert: PipelineAlert) => Promise<{ delivered: boolean }>;
 }
 
@@ -95,7 +97,17 @@ export async function replayLakeEvent(input: ReplayLakeEventInput): Promise<Awai
   return spark.replayLakeRows(input);
 }
 
-export const reprocessStatusQuery = defineQuery<{ claimed: number; done: number; running: number[]; paused: boolean }>('status');
+export interface ReprocessStatus {
+  /** The events this run took, with what it knows of each. */
+  claimed: { eventId: number; table: string | null; errorType: string; attempts: number }[];
+  done: number;
+  running: number[];
+  paused: boolean;
+}
+
+export const reprocessStatusQuery = defineQuery<ReprocessStatus>('status');
+/** Skip claimed events not yet retried (a person decided they need no retry); `note` says why. */
+export const skipSignal = defineSignal<[{ eventIds: number[]; note: string; by?: string }]>('skip');
 export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
 
@@ -111,13 +123,22 @@ export async function reprocessFailedEvents(input: ReprocessFailedEventsInput = 
   const outcomes: ReprocessOutcome[] = [];
   let paused = false;
   let claimed: ClaimedEvent[] = [];
-  setHandler(reprocessStatusQuery, () => ({ claimed: claimed.length, done: outcomes.length, running: [...running], paused }));
+  const skips = new Map<number, { note: string; by: string }>();
+  setHandler(reprocessStatusQuery, () => ({
+    claimed: claimed.map((e) => ({ eventId: e.eventId, table: e.table, errorType: e.errorType, attempts: e.attempts })),
+    done: outcomes.length,
+    running: [...running],
+    paused,
+  }));
+  setHandler(skipSignal, ({ eventIds, note, by }) => {
+    for (const id of eventIds) skips.set(id, { note, by: by ?? 'signal' });
+  });
   setHandler(pauseSignal, () => void (paused = true));
   setHandler(resumeSignal, () => void (paused = false));
 
   claimed = await control.claimFailedEvents({ limit: input.limit ?? 100, backoffSeconds: input.backoffSeconds ?? 300, eventIds: input.eventIds });
 
-  async function retry(event: ClaimedEvent): Promise<{ kind: ReprocessOutcome['kind']; detail: string }> {
+  async function retry(event: ClaimedEvent): Promise<{ kind: Exclude<ReprocessOutcome['kind'], 'skipped'>; detail: string }> {
     if (!event.table) return { kind: 'failed', detail: 'the event names no table: nothing to retry (skip it with danau failed skip)' };
     if (event.pipeline === 'table-pipeline') {
       try {
@@ -164,6 +185,12 @@ export async function reprocessFailedEvents(input: ReprocessFailedEventsInput = 
     Array.from({ length: Math.min(concurrency, queue.length) }, async () => {
       for (let event = queue.shift(); event; event = queue.shift()) {
         await condition(() => !paused);
+        const skip = skips.get(event.eventId);
+        if (skip) {
+          await control.skipFailedEvents({ eventIds: [event.eventId], by: skip.by, note: skip.note });
+          outcomes.push({ eventId: event.eventId, table: event.table, kind: 'skipped', status: 'skipped', detail: `skipped by ${skip.by}: ${skip.note}` });
+          continue;
+        }
         running.add(event.eventId);
         const tried = await retry(event);
         const settled = await control.settleFailedEvent({ eventId: event.eventId, kind: tried.kind, detail: tried.detail, maxAttempts, by: workflowId });

@@ -56,6 +56,10 @@ export function createPipelineActivities({ controlPlane }: PipelineDeps): Pipeli
       return events.map((e) => ({ eventId: e.eventId, pipeline: e.pipeline, table: e.table, errorType: e.errorType, reason: e.reason, dataRef: e.dataRef, attempts: e.attempts }));
     },
 
+    async skipFailedEvents({ eventIds, by, note }) {
+      return (await failed.skip(eventIds, by, note)).map((e) => e.eventId);
+    },
+
     async settleFailedEvent({ eventId, kind, detail, maxAttempts, by }) {
       const event = await failed.settle(eventId, { kind, detail, maxAttempts, by });
       return { status: event.status, attempts: event.attempts };

@@ -18,7 +18,7 @@ import { WorkflowId } from '../../lib/common/temporal';
 import { repoRoot } from '../../lib/config';
 import { FailedEventStore } from '../../lib/failed-events/store';
 import { parseModelsFile } from '../../lib/models/definition';
-import type { ReprocessFailedEventsResult } from '../../workflows/reprocessFailedEvents';
+import type { ReprocessFailedEventsResult, ReprocessStatus } from '../../workflows/reprocessFailedEvents';
 import type { RunTablePipelineResult, TablePipelineStatus } from '../../workflows/runTablePipeline';
 import { CaptureHarness } from '../support/capture-harness';
 
@@ -213,5 +213,28 @@ describe('runTablePipeline and reprocessFailedEvents (MariaDB source, local Spar
     assert.deepEqual(r.outcomes.map((o) => [o.eventId, o.status]), [[dead.eventId, 'resolved']]);
     const [now] = await failed.get([dead.eventId]);
     assert.equal(now!.status, 'resolved');
+  });
+
+  it('lets a person skip a claimed event by signal before it is retried', async () => {
+    const { event } = await failed.recordPipelineFailure({ table: doctors, errorType: 'PipelineStepFailed', reason: 'lake: a test failure', dataRef: {}, workflowId: 'test', runId: 'test' });
+    const handle = await h.client.workflow.signalWithStart('reprocessFailedEvents', {
+      taskQueue: h.config.temporal.taskQueues.control,
+      workflowId: h.nextId(WorkflowId.reprocessFailedEvents('test')),
+      args: [{ eventIds: [event.eventId] }],
+      signal: 'pause',
+    });
+    let status: ReprocessStatus | undefined;
+    for (let i = 0; i < 75 && !status?.claimed.length; i++) {
+      status = await handle.query<ReprocessStatus>('status').catch(() => undefined);
+      if (!status?.claimed.length) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.deepEqual(status!.claimed.map((c) => [c.eventId, c.table]), [[event.eventId, doctors]]);
+    await handle.signal('skip', { eventIds: [event.eventId], note: 'fixed by hand', by: 'on-call' });
+    await handle.signal('resume');
+    const r = (await handle.result()) as ReprocessFailedEventsResult;
+    assert.deepEqual(r.outcomes.map((o) => [o.eventId, o.kind, o.status]), [[event.eventId, 'skipped', 'skipped']]);
+    const [now] = await failed.get([event.eventId]);
+    assert.equal(now!.status, 'skipped');
+    assert.equal(now!.settledBy, 'on-call');
   });
 });

@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { WorkflowId } from '../../../lib/common/temporal';
 import { workflowUrl } from '../../../lib/temporal/client';
-import type { ArchivePartitionResult } from '../../../workflows/archivePartition';
+import type { ArchivePartitionResult, ArchivePartitionStatus } from '../../../workflows/archivePartition';
 import type { ArchiveTablesResult } from '../../../workflows/archiveTables';
 import type { RecoverTableResult } from '../../../workflows/recoverTable';
 import { UsageError, config, isoDate, positiveInt, print, tableKeyArg, withClient } from '../context';
@@ -17,19 +17,34 @@ export function registerArchiveCommands(program: Command): void {
     .description("archive one partition of a table (zip, upload, verify, record, then delete the originals) and wait")
     .requiredOption('--table <source.schema.table>', 'an onboarded table', tableKeyArg)
     .requiredOption('--partition <date>', 'YYYY-MM-DD (day) or YYYY-MM (month), per the table\'s archive level')
-    .option('--require-approval', 'stop before deleting and wait for: danau runs signal … approveDelete')
+    .option('--require-approval', 'stop before deleting, print what would go and the saving, and wait for: danau runs signal <workflowId> approveDelete')
     .action(async (o: { table: string; partition: string; requireApproval?: boolean }) => {
       if (!/^\d{4}-\d{2}(-\d{2})?$/.test(o.partition)) throw new UsageError(`--partition: ${o.partition} is not YYYY-MM-DD or YYYY-MM`);
       const level = o.partition.length === 7 ? 'month' : 'day';
       await withClient(async (client) => {
         const workflowId = WorkflowId.archivePartition(o.table, level, o.partition);
         print(`archivePartition: ${workflowUrl(config(), workflowId)}`);
-        const r = (await client.workflow.execute('archivePartition', {
+        const handle = await client.workflow.start('archivePartition', {
           taskQueue: config().temporal.taskQueues.control,
           workflowId,
           workflowIdConflictPolicy: 'USE_EXISTING',
           args: [{ table: o.table, partition: o.partition, level, requireApproval: o.requireApproval ?? false }],
-        })) as ArchivePartitionResult;
+        });
+        if (o.requireApproval) {
+          // Verified and recorded, nothing deleted yet: say what would go, and how to let it.
+          for (;;) {
+            const s = await handle.query<ArchivePartitionStatus>('status');
+            if (s.phase === 'awaiting-approval' && s.pendingApproval) {
+              const p = s.pendingApproval;
+              print(`verified and recorded; waiting for approval to delete ${p.files} original(s), ${mib(p.originalBytes)} (zip ${mib(p.zipBytes)} at ${p.zipKey}), saving ${money(p.monthlySaving, p.currency)} a month`);
+              print(`approve: danau runs signal ${workflowId} approveDelete`);
+              return;
+            }
+            if (s.phase === 'done') break;
+            await new Promise((r) => setTimeout(r, 1000));
+          }
+        }
+        const r = (await handle.result()) as ArchivePartitionResult;
         print(`${r.table} ${r.level} ${r.partition}: ${r.outcome}: ${r.message}`);
         if (r.files) print(`  ${r.files} files, ${mib(r.originalBytes)} → zip ${mib(r.zipBytes)} at ${r.zipKey ?? '-'}; deleted ${r.deleted}, changed (kept) ${r.changed}`);
       });

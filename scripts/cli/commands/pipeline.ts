@@ -156,6 +156,15 @@ export function registerPipelineCommands(program: Command): void {
       });
   }
   runs
+    .command('signal <workflowId> <signal>')
+    .description('send any signal a run documents, e.g. approveDelete to an archivePartition waiting for approval')
+    .action(async (workflowId: string, signal: string) => {
+      await withClient(async (client) => {
+        await (await handleOf(client, workflowId)).signal(signal);
+        print(`${workflowId}: ${signal} sent`);
+      });
+    });
+  runs
     .command('cancel <workflowId>')
     .description('cancel a run; it stops the Spark job, EMR step, Redshift statement or Athena query it started')
     .action(async (workflowId: string) => {
