@@ -40,6 +40,9 @@ danau models add --file config/models/sample.yaml
 step "8. Every table's pipeline on a Temporal Schedule: checks -> lake (Spark + Hudi) -> models -> reporting"
 # Every 2 minutes for the demo (the default is every 5); the reprocessing loop every minute, giving up
 # after 3 attempts 20 s, 40 s apart, so the broken table below reaches the dead letter while you watch.
+# A schedule paused by an earlier demo ("demo over") runs again.
+danau schedules resume --source clinic
+danau schedules resume --source labs
 danau schedules set --source clinic --cron '*/2 * * * *'
 danau schedules set --source labs --cron '*/2 * * * *'
 danau schedules set --platform reprocess-failed-events --cron '* * * * *' --input '{"maxAttempts":3,"backoffSeconds":20}'
