@@ -6,8 +6,8 @@
 //      in the warehouse, and build the model in one transaction that also checks its invariants. The
 //      model's checkpoint moves only when the build committed.
 //   3. Refresh the reporting objects that depend on what was built, in dependency order.
-// Answers `status`.
-import { defineQuery, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+// Answers `status`; `pause` holds it between levels until `resume`.
+import { condition, defineQuery, defineSignal, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../lib/common/errors';
 import { SearchAttribute, siblingQueue } from '../lib/common/temporal';
 
@@ -59,7 +59,9 @@ export interface ModelSparkActivities {
   pullModelChanges: (input: { model: string; buildId: string }) => Promise<ModelPull>;
 }
 
-export const buildStatusQuery = defineQuery<{ done: string[]; running: string[]; reporting: string[] }>('status');
+export const buildStatusQuery = defineQuery<{ done: string[]; running: string[]; reporting: string[]; paused: boolean }>('status');
+export const pauseSignal = defineSignal('pause');
+export const resumeSignal = defineSignal('resume');
 
 export async function buildModels(input: BuildModelsInput = {}): Promise<BuildModelsResult> {
   upsertSearchAttributes([{ key: SearchAttribute.layer, value: 'warehouse' }]);
@@ -79,12 +81,17 @@ export async function buildModels(input: BuildModelsInput = {}): Promise<BuildMo
   const done: string[] = [];
   const running = new Set<string>();
   const reportingDone: string[] = [];
-  setHandler(buildStatusQuery, () => ({ done, running: [...running], reporting: reportingDone }));
+  let paused = false;
+  setHandler(buildStatusQuery, () => ({ done, running: [...running], reporting: reportingDone, paused }));
+  setHandler(pauseSignal, () => void (paused = true));
+  setHandler(resumeSignal, () => void (paused = false));
 
   const { levels, reportingLevels } = await io.planModelBuilds({ models: input.models });
   const models: ModelBuildResult[] = [];
   const runId = workflowInfo().runId;
   for (const level of levels) {
+    // A pause holds the build between levels: the models of a level finish together.
+    await condition(() => !paused);
     const results = await Promise.all(
       level.map(async (model) => {
         running.add(model);
@@ -103,6 +110,7 @@ export async function buildModels(input: BuildModelsInput = {}): Promise<BuildMo
   const reporting: ReportingRefreshResult[] = [];
   if (input.refreshReporting ?? true) {
     for (const level of reportingLevels) {
+      await condition(() => !paused);
       const refreshed = await Promise.all(level.map((name) => io.refreshReportingObject({ name, buildId: `${name}:${runId}` })));
       reporting.push(...refreshed);
       reportingDone.push(...level);

@@ -10,7 +10,8 @@
 // A step with nothing to do is skipped and says so. A step that fails after its retries files a
 // failed event (one per table while it stays broken) and alerts; the next success resolves it.
 // While the run is past the table's freshness deadline it alerts once, without waiting for the end.
-// Answers `status`; `pause` holds the run between steps (and pauses the lake step between batches);
+// Answers `status`; `pause` holds the run between steps (and pauses the lake step between batches,
+// the models step between levels);
 // cancelling it cancels the child runs and the Spark job, statement or query they started.
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import {
@@ -155,10 +156,12 @@ export async function runTablePipeline(input: RunTablePipelineInput): Promise<Ru
     paused = true;
     // The lake step may run for long: pause it between its batches too.
     if (current === 'lake') void getExternalWorkflowHandle(WorkflowId.upsertLakeTable(input.table)).signal('pause').catch(() => undefined);
+    if (current === 'models') void getExternalWorkflowHandle(WorkflowId.buildModels(`table/${input.table}`)).signal('pause').catch(() => undefined);
   });
   setHandler(resumeSignal, () => {
     paused = false;
     if (current === 'lake') void getExternalWorkflowHandle(WorkflowId.upsertLakeTable(input.table)).signal('resume').catch(() => undefined);
+    if (current === 'models') void getExternalWorkflowHandle(WorkflowId.buildModels(`table/${input.table}`)).signal('resume').catch(() => undefined);
   });
 
   const step = (name: PipelineStepName) => steps.find((s) => s.name === name)!;
