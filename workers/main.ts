@@ -9,6 +9,7 @@ import { migrate } from '../lib/control-plane/migrate';
 import { createLogger, installTemporalRuntime, serializeError } from '../lib/logging';
 import { createMetricsRegistry } from '../lib/metrics/platform';
 import { startMetricsServer, type MetricsServer } from '../lib/metrics/server';
+import { findLegacyRawFiles, legacyLayoutMessage } from '../lib/raw-zone/legacy';
 import { uploadJobFiles } from '../lib/spark/deploy';
 import { createAdapters, createWorkers } from './workers';
 
@@ -42,6 +43,10 @@ async function main(): Promise<void> {
   const adapters = createAdapters(config);
   let metricsServer: MetricsServer | undefined;
   try {
+    // A raw zone of the layout before `<source>/` prefixes: new files would land beside the old ones
+    // and the lake would read only half. Refuse, saying how to move it.
+    const legacy = await findLegacyRawFiles(adapters.s3, config.buckets.raw, await adapters.controlPlane.listTables(), { firstOnly: true });
+    if (legacy.length > 0) throw new ConfigError([legacyLayoutMessage(config.buckets.raw, legacy)]);
     if (adapters.spark.kind === 'emr') logger.info({ jobs: await uploadJobFiles(adapters.s3, config.emr.codeUri) }, 'job files in place for EMR');
     const workers = await createWorkers({ config, connection, adapters, queues });
     if (config.metricsPort > 0) {

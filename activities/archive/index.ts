@@ -22,7 +22,7 @@ import { ErrorType } from '../../lib/common/errors';
 import { tableKey } from '../../lib/common/temporal';
 import type { DanauConfig } from '../../lib/config';
 import type { ControlPlane, TableRecord } from '../../lib/control-plane/store';
-import { rawTableOf, tablePrefix } from '../../lib/raw-zone/keys';
+import { movedLegacyKey, parseRawKey, rawTableOf, tablePrefix } from '../../lib/raw-zone/keys';
 import type { ArchivePartitionActivities, BuiltZip, PartitionPlan, VerifiedArchive } from '../../workflows/archivePartition';
 import type { ArchiveCandidate, ArchiveTablesActivities, SkippedPartition, StorageMeasure } from '../../workflows/archiveTables';
 import type { RecoverTableActivities } from '../../workflows/recoverTable';
@@ -594,6 +594,9 @@ export function createArchiveActivities({ config, controlPlane, s3, settings: ov
       const a = await archiveOf(archiveId);
       if (!VERIFIED_STATUSES.includes(a.status)) throw invalid(`archive ${archiveId} of ${label(a)} is ${a.status}, not verified: nothing to recover from it`);
       const entries = await store.entriesForRecovery(archiveId, startDate, endDate);
+      // Zips made before raw keys had a `<source>/` prefix name their files by the old key.
+      const source = (await controlPlane.listTables()).find((t) => t.tableId === a.tableId)?.sourceName;
+      const restoreAs = (key: string) => (source && parseRawKey(key).source === undefined ? { restoreAs: movedLegacyKey(key, source) } : {});
       const progress = { archiveId, done: 0, of: entries.length };
       return heartbeating(
         () => progress,
@@ -604,7 +607,7 @@ export function createArchiveActivities({ config, controlPlane, s3, settings: ov
           const r = await recoverEntries({
             s3,
             reader,
-            entries: entries.map((e) => ({ name: e.key, offset: e.offset ?? 0, compressedSize: e.compressedSize ?? 0, size: e.size, crc32: e.crc32 ?? 0, method: e.method ?? 8, etag: e.etag })),
+            entries: entries.map((e) => ({ name: e.key, ...restoreAs(e.key), offset: e.offset ?? 0, compressedSize: e.compressedSize ?? 0, size: e.size, crc32: e.crc32 ?? 0, method: e.method ?? 8, etag: e.etag })),
             targetBucket,
             targetPrefix,
             sse: targetBucket === rawBucket ? settings.rawSse : undefined,

@@ -13,6 +13,8 @@ import { crc32Base64, type RangeReader } from './zip';
 export interface RecoverableEntry extends ExtractTarget {
   /** The original's ETag when it was archived: a target with this ETag is the original itself. */
   etag: string | null;
+  /** Where the entry goes back to when not under its own name: a file archived before raw keys had a `<source>/` prefix returns under it. */
+  restoreAs?: string;
 }
 
 export interface RecoverOptions {
@@ -58,7 +60,7 @@ export async function recoverEntries(o: RecoverOptions): Promise<RecoverResult> 
   const result: RecoverResult = { recovered: 0, skippedExisting: 0, conflicts: 0, corrupt: 0, bytes: 0, verified: 0, conflictKeys: [], corruptKeys: [], unverifiedKeys: [] };
   // Entries whose target holds (or now holds) the archived bytes: checked again at the end.
   const placed: RecoverableEntry[] = [];
-  const target = (e: RecoverableEntry) => `${prefix}${e.name}`;
+  const target = (e: RecoverableEntry) => `${prefix}${e.restoreAs ?? e.name}`;
   let done = 0;
   const progress = () => o.onProgress?.(++done);
 

@@ -145,6 +145,33 @@ export class ControlPlane {
     }
   }
 
+  /**
+   * After raw files of the layout before `<source>/` prefixes were copied under their source
+   * (lib/raw-zone/legacy.ts), points every record of them at the new key in one transaction: the
+   * files the lake consumed, backfill reapplies and the ingestion checks' last key. `moves` maps old key to new key, all of one table.
+   */
+  async moveRawKeys(tableId: number, tableKeyText: string, moves: ReadonlyMap<string, string>, actor: string): Promise<void> {
+    const from = [...moves.keys()];
+    const to = from.map((k) => moves.get(k)!);
+    await this.inTransaction(async (c) => {
+      const rekey = (sql: string) => c.query(sql, [tableId, from, to]);
+      const mapped = `FROM unnest($2::text[], $3::text[]) AS m(old_key, new_key)`;
+      await rekey(`UPDATE lake_files f SET object_key = m.new_key ${mapped} WHERE f.table_id = $1 AND f.object_key = m.old_key`);
+      await rekey(
+        `UPDATE lake_reapply_files f SET object_key = m.new_key ${mapped}, lake_reapply_batches r, lake_backfills b
+          WHERE f.object_key = m.old_key AND r.batch_id = f.batch_id AND b.backfill_id = r.backfill_id AND b.table_id = $1`,
+      );
+      // Archive entries keep their old keys: they are the names inside the zips (recovery puts
+      // such an entry back under its source's prefix).
+      await c.query(
+        `UPDATE checkpoints c SET details = jsonb_set(c.details, '{lastKey}', to_jsonb(m.new_key)) ${mapped}
+          WHERE c.pipeline = 'ingestion-check' AND c.subject = $1 AND c.details->>'lastKey' = m.old_key`,
+        [tableKeyText, from, to],
+      );
+      await this.audit(c, actor, 'raw-zone.moved', `table:${tableKeyText}`, { files: from.length, example: from[0] ? { from: from[0], to: to[0] } : null });
+    });
+  }
+
   async upsertSource(def: SourceDefinition, actor: string): Promise<RecordOutcome> {
     return this.inTransaction(async (c) => {
       await lockSubject(c, `source:${def.name}`);

@@ -8,6 +8,7 @@
 //   danau check                        run the checkStack workflow through the workers
 //   danau capture|lake|models …        each layer's workflows
 //   danau pipeline run|last            a table's pipeline (scripts/cli/commands/pipeline.ts)
+//   danau raw-zone check|move-legacy   the raw zone's <source>/ layout (scripts/cli/commands/raw-zone.ts)
 //   danau runs list|status|pause|resume|cancel   any run, filtered like the Web UI
 //   danau schedules sync|list|set|trigger|pause|resume   Temporal Schedules from the control plane
 //   danau failed list|retry|skip       the failed-event store
@@ -33,6 +34,7 @@ import { generateChanges } from '../sample/generator';
 import { registerArchiveCommands } from './commands/archive';
 import { registerFailedCommands } from './commands/failed';
 import { registerPipelineCommands } from './commands/pipeline';
+import { registerRawZoneCommands } from './commands/raw-zone';
 import { registerScheduleCommands } from './commands/schedules';
 import { UsageError, actor, config, nonNegative, positiveInt, print, withClient, withControlPlane } from './context';
 import type { OnboardTableResult } from '../../workflows/onboardTable';
@@ -474,6 +476,7 @@ models
   });
 
 registerPipelineCommands(program);
+registerRawZoneCommands(program);
 registerScheduleCommands(program);
 registerFailedCommands(program);
 registerArchiveCommands(program);

@@ -68,14 +68,14 @@ describe('raw-zone archive and recovery (S3 + control plane)', () => {
     // Small parts, so even these zips are several parts of a multipart upload.
     acts = createArchiveActivities({ config: fx.config, controlPlane: fx.controlPlane, s3: fx.s3, settings: { partSize: 5 * 1024 * 1024 } });
     store = new ArchiveStore(fx.controlPlane.pool);
-    for (let i = 0; i < 2000; i++) day1.set(rawFileKey(DAY1, i), fileBody(i));
+    for (let i = 0; i < 2000; i++) day1.set(rawFileKey(fx.table.sourceName, DAY1, i), fileBody(i));
     // One file too large to hold in memory whole: streamed through deflate with a data descriptor.
-    day1.set(rawFileKey(DAY1, 5000), Buffer.concat([fileBody(5000, 6 * 1024 * 1024), Buffer.alloc(3 * 1024 * 1024, 7)]));
-    for (let i = 0; i < 300; i++) day2.set(rawFileKey(DAY2, 10_000 + i), fileBody(10_000 + i));
-    for (let i = 0; i < 200; i++) day3.set(rawFileKey(DAY3, 20_000 + i), fileBody(20_000 + i));
+    day1.set(rawFileKey(fx.table.sourceName, DAY1, 5000), Buffer.concat([fileBody(5000, 6 * 1024 * 1024), Buffer.alloc(3 * 1024 * 1024, 7)]));
+    for (let i = 0; i < 300; i++) day2.set(rawFileKey(fx.table.sourceName, DAY2, 10_000 + i), fileBody(10_000 + i));
+    for (let i = 0; i < 200; i++) day3.set(rawFileKey(fx.table.sourceName, DAY3, 20_000 + i), fileBody(20_000 + i));
     await putFiles(fx.s3, fx.rawBucket, new Map([...day1, ...day2, ...day3]));
     // A full-load file at the table root: never part of a partition.
-    await fx.s3.send(new PutObjectCommand({ Bucket: fx.rawBucket, Key: 'public/events/LOAD00000001.parquet', Body: fileBody(1) }));
+    await fx.s3.send(new PutObjectCommand({ Bucket: fx.rawBucket, Key: `${fx.table.sourceName}/public/events/LOAD00000001.parquet`, Body: fileBody(1) }));
     await markConsumed(fx, day1);
     await markConsumed(fx, day3);
     // Day 2: the lake has consumed only the first 250 files.
@@ -90,7 +90,7 @@ describe('raw-zone archive and recovery (S3 + control plane)', () => {
     const plan = await run(acts.listArchivePartition, { table: fx.tableName, partition: DAY1 });
     assert.equal(plan.status, 'listed');
     assert.equal(plan.files, day1.size);
-    assert.equal(plan.zipKey, 'raw-zone/public/events/day/2024-03-01.zip');
+    assert.equal(plan.zipKey, `raw-zone/${fx.table.sourceName}/public/events/day/2024-03-01.zip`);
     const built = await run(acts.buildArchiveZip, { archiveId: plan.archiveId! });
     assert.equal(built.files, day1.size);
     assert.equal(built.skipped, 0);
@@ -112,7 +112,7 @@ describe('raw-zone archive and recovery (S3 + control plane)', () => {
 
     const deleted = await deleteAll(acts, plan.archiveId!, 400);
     assert.equal(deleted.deleted, day1.size);
-    assert.deepEqual(await listKeys(fx.s3, fx.rawBucket, 'public/events/2024/03/01/'), []);
+    assert.deepEqual(await listKeys(fx.s3, fx.rawBucket, `${fx.table.sourceName}/public/events/2024/03/01/`), []);
     const row = (await store.get(plan.archiveId!))!;
     assert.equal(row.status, 'originals_deleted');
     assert.equal(row.fileCount, day1.size);
@@ -134,9 +134,9 @@ describe('raw-zone archive and recovery (S3 + control plane)', () => {
     assert.equal(recovered.verified, day1.size);
     assert.equal(recovered.corrupt + recovered.conflicts, 0);
     for (const [key, body] of day1) assert.ok(body.equals(await getBytes(fx.s3, fx.rawBucket, key)), key);
-    const back = await fx.s3.send(new HeadObjectCommand({ Bucket: fx.rawBucket, Key: rawFileKey(DAY1, 7), ChecksumMode: 'ENABLED' }));
+    const back = await fx.s3.send(new HeadObjectCommand({ Bucket: fx.rawBucket, Key: rawFileKey(fx.table.sourceName, DAY1, 7), ChecksumMode: 'ENABLED' }));
     assert.equal(back.StorageClass ?? 'STANDARD', 'STANDARD');
-    assert.equal(back.ChecksumCRC32, crc32Base64(crc32(day1.get(rawFileKey(DAY1, 7))!)));
+    assert.equal(back.ChecksumCRC32, crc32Base64(crc32(day1.get(rawFileKey(fx.table.sourceName, DAY1, 7))!)));
 
     // Idempotent: again, nothing uploaded, everything found in place.
     const twice = await run(acts.recoverArchiveEntries, { archiveId: plan.archiveId!, startDate: DAY1, endDate: DAY1, targetBucket: fx.rawBucket, targetPrefix: '', concurrency: 16 });
@@ -173,7 +173,7 @@ describe('raw-zone archive and recovery (S3 + control plane)', () => {
     // Between verification and deletion: one rewritten, one deleted by someone else, one new file.
     const changedLate = keys[10]!;
     const goneLate = keys[11]!;
-    const appeared = rawFileKey(DAY2, 19_999);
+    const appeared = rawFileKey(fx.table.sourceName, DAY2, 19_999);
     day2.set(changedLate, Buffer.from('rewritten after zipping'));
     await fx.s3.send(new PutObjectCommand({ Bucket: fx.rawBucket, Key: changedLate, Body: day2.get(changedLate) }));
     await fx.s3.send(new DeleteObjectCommand({ Bucket: fx.rawBucket, Key: goneLate }));
@@ -187,7 +187,7 @@ describe('raw-zone archive and recovery (S3 + control plane)', () => {
     assert.equal(deleted.deleted, 246);
     assert.equal(deleted.alreadyGone, 1);
     assert.equal(deleted.changed, 1);
-    const left = new Set(await listKeys(fx.s3, fx.rawBucket, 'public/events/2024/03/02/'));
+    const left = new Set(await listKeys(fx.s3, fx.rawBucket, `${fx.table.sourceName}/public/events/2024/03/02/`));
     // Kept: the 50 unconsumed, both rewritten files, the new file.
     assert.equal(left.size, 53);
     for (const k of [changedEarly, changedLate, appeared, ...keys.slice(250)]) assert.ok(left.has(k), k);
@@ -198,7 +198,7 @@ describe('raw-zone archive and recovery (S3 + control plane)', () => {
     assert.equal(next.generation, 1);
     assert.equal(next.files, 3);
     assert.equal(next.notConsumed, 50);
-    assert.equal(next.zipKey, 'raw-zone/public/events/day/2024-03-02.g1.zip');
+    assert.equal(next.zipKey, `raw-zone/${fx.table.sourceName}/public/events/day/2024-03-02.g1.zip`);
     await run(acts.buildArchiveZip, { archiveId: next.archiveId! });
     await run(acts.verifyArchive, { archiveId: next.archiveId!, deep: false });
     await deleteAll(acts, next.archiveId!);
@@ -254,7 +254,7 @@ describe('raw-zone archive and recovery (S3 + control plane)', () => {
     await rejectsWith(run(acts.verifyArchive, { archiveId: plan.archiveId!, deep: false }), 'ArchiveVerificationFailed', /no end-of-central-directory record/);
 
     // Every original is still there.
-    assert.equal((await listKeys(fx.s3, fx.rawBucket, 'public/events/2024/03/03/')).length, day3.size);
+    assert.equal((await listKeys(fx.s3, fx.rawBucket, `${fx.table.sourceName}/public/events/2024/03/03/`)).length, day3.size);
 
     // The next run rebuilds the failed archive at the same key, and this time it verifies.
     const rerun = await run(acts.listArchivePartition, { table: fx.tableName, partition: DAY3 });
@@ -263,7 +263,7 @@ describe('raw-zone archive and recovery (S3 + control plane)', () => {
     await run(acts.buildArchiveZip, { archiveId: plan.archiveId! });
     await run(acts.verifyArchive, { archiveId: plan.archiveId!, deep: true });
     await deleteAll(acts, plan.archiveId!);
-    assert.deepEqual((await listKeys(fx.s3, fx.archiveBucket, 'raw-zone/public/events/day/2024-03-03')).length, 1);
+    assert.deepEqual((await listKeys(fx.s3, fx.archiveBucket, `raw-zone/${fx.table.sourceName}/public/events/day/2024-03-03`)).length, 1);
 
     // Damage after verification: recovery checks every entry and recovers all the others.
     const rebuilt = await getBytes(fx.s3, fx.archiveBucket, plan.zipKey);

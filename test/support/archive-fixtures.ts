@@ -63,12 +63,12 @@ export async function createArchiveFixture(): Promise<ArchiveFixture> {
   };
 }
 
-/** A CDC key of the fixture's table on `day` (YYYY-MM-DD), unique per `i`. */
-export function rawFileKey(day: string, i: number): string {
+/** A CDC key of the fixture's table (of `source`) on `day` (YYYY-MM-DD), unique per `i`. */
+export function rawFileKey(source: string, day: string, i: number): string {
   const [y, m, d] = day.split('-');
   const s = i % 86_400;
   const clock = `${String(Math.floor(s / 3600)).padStart(2, '0')}${String(Math.floor(s / 60) % 60).padStart(2, '0')}${String(s % 60).padStart(2, '0')}${String(i % 1_000_000).padStart(6, '0')}`;
-  return `public/events/${y}/${m}/${d}/${y}${m}${d}-${clock}-${String(i).padStart(10, '0')}.parquet`;
+  return `${source}/public/events/${y}/${m}/${d}/${y}${m}${d}-${clock}-${String(i).padStart(10, '0')}.parquet`;
 }
 
 /** Deterministic bytes of about `size`: a header, a repeated block and some noise. */

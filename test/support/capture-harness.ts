@@ -20,7 +20,7 @@ import { connectClient } from '../../lib/temporal/client';
 import type { CaptureSourceInput, CaptureStatus } from '../../workflows/captureSource';
 import { createAdapters, createWorkers, type Adapters } from '../../workers/workers';
 import { getBytes, listRawKeys, readMysqlTable, readPostgresTable, replayRawTable } from './replay';
-import { createScratchControlPlane, createScratchDatabase, testConfig, uniqueSuffix, type ScratchDatabase } from './stack';
+import { createScratchControlPlane, createScratchDatabase, TEST_QUEUE_PREFIX, testConfig, uniqueSuffix, type ScratchDatabase } from './stack';
 
 export interface CaptureHarnessOptions {
   engine: 'postgres' | 'mysql';
@@ -30,12 +30,17 @@ export interface CaptureHarnessOptions {
   lake?: boolean;
   /** false: the test runs the spark queue's worker itself (e.g. as a process it kills). */
   sparkInProcess?: boolean;
+  /** Another harness's raw bucket, to write beside its source (the raw zone is shared by every source). */
+  rawBucket?: string;
 }
+
+let runtimeInstalled = false;
 
 export class CaptureHarness {
   readonly source: string;
   readonly schema: string;
-  readonly bucket = `danau-test-raw-${randomBytes(4).toString('hex')}`;
+  readonly bucket: string;
+  private readonly queuePrefix = `${TEST_QUEUE_PREFIX}${randomBytes(3).toString('hex')}-`;
   readonly processedBucket = `danau-test-lake-${randomBytes(4).toString('hex')}`;
   readonly sourceUrl: string;
   readonly tables: TableRecord[] = [];
@@ -55,6 +60,7 @@ export class CaptureHarness {
     const postgres = options.engine === 'postgres';
     this.source = `${postgres ? 'labs' : 'clinic'}_${uniqueSuffix()}`;
     this.schema = postgres ? 'public' : 'clinic';
+    this.bucket = options.rawBucket ?? `danau-test-raw-${randomBytes(4).toString('hex')}`;
     this.sourceUrl = testConfig().environment[postgres ? 'DANAU_SOURCE_LABS_URL' : 'DANAU_SOURCE_CLINIC_URL']!;
     this.config = testConfig(this.overrides());
   }
@@ -67,13 +73,16 @@ export class CaptureHarness {
   private overrides(): Record<string, string> {
     return {
       DANAU_RAW_BUCKET: this.bucket,
+      // Queues of its own: two harnesses in one test (two sources) each have their own control plane.
+      DANAU_TASK_QUEUE_PREFIX: this.queuePrefix,
       ...(this.options.lake ? { DANAU_PROCESSED_BUCKET: this.processedBucket } : {}),
       ...(this.warehouseDb ? { DANAU_WAREHOUSE_DATABASE_URL: this.warehouseDb.url } : {}),
     };
   }
 
   async start(): Promise<void> {
-    installTemporalRuntime(createLogger('error'), 'error');
+    // Once per process: a test with two sources starts two harnesses.
+    runtimeInstalled ||= (installTemporalRuntime(createLogger('error'), 'error'), true);
     ({ db: this.db, controlPlane: this.controlPlane } = await createScratchControlPlane());
     if (this.options.lake) {
       this.warehouseDb = await createScratchDatabase('danau_test_wh');
@@ -81,7 +90,7 @@ export class CaptureHarness {
     }
     const config = testConfig({ DANAU_CONTROL_DATABASE_URL: this.db.url, ...this.overrides() });
     this.adapters = createAdapters(config);
-    await this.adapters.s3.send(new CreateBucketCommand({ Bucket: this.bucket }));
+    if (!this.options.rawBucket) await this.adapters.s3.send(new CreateBucketCommand({ Bucket: this.bucket }));
     if (this.options.lake) await this.adapters.s3.send(new CreateBucketCommand({ Bucket: this.processedBucket }));
     const postgres = this.options.engine === 'postgres';
     await this.controlPlane.upsertSource(

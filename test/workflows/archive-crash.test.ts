@@ -25,7 +25,6 @@ import { TEST_NAMESPACE, TEST_QUEUE_PREFIX, testConfig, uniqueSuffix } from '../
 
 const FILES = 1500;
 const DAY = '2024-04-01';
-const PREFIX = 'public/events/2024/04/01/';
 // One kill in each phase of the run, at a random moment within it (a phase already over is killed
 // wherever the run is).
 const KILL_IN: ArchivePartitionStatus['phase'][] = ['building', 'building', 'verifying', 'deleting', 'deleting'];
@@ -69,7 +68,7 @@ describe('archive under worker crashes', () => {
 
   /** Every original is in place and unchanged, or in a verified recorded archive whose zip holds it. */
   async function assertNothingLost(when: string): Promise<{ inPlace: number; archived: number }> {
-    const present = new Map((await listPrefix(fx.s3, fx.rawBucket, PREFIX)).map((o) => [o.key, o]));
+    const present = new Map((await listPrefix(fx.s3, fx.rawBucket, `${fx.table.sourceName}/public/events/2024/04/01/`)).map((o) => [o.key, o]));
     const missing: string[] = [];
     for (const [key, body] of originals) {
       const o = present.get(key);
@@ -98,7 +97,7 @@ describe('archive under worker crashes', () => {
   before(async () => {
     fx = await createArchiveFixture();
     store = new ArchiveStore(fx.controlPlane.pool);
-    for (let i = 0; i < FILES; i++) originals.set(rawFileKey(DAY, i), fileBody(i));
+    for (let i = 0; i < FILES; i++) originals.set(rawFileKey(fx.table.sourceName, DAY, i), fileBody(i));
     for (const [k, v] of originals) md5.set(k, createHash('md5').update(v).digest('hex'));
     await putFiles(fx.s3, fx.rawBucket, originals);
     await markConsumed(fx, originals);
@@ -153,8 +152,8 @@ describe('archive under worker crashes', () => {
     assert.equal(result.outcome, 'archived', `${result.message}\n${workerLog.slice(-3000)}`);
     assert.equal(result.files, FILES);
     await assertNothingLost('at the end');
-    assert.deepEqual(await listKeys(fx.s3, fx.rawBucket, PREFIX), [], 'every original deleted');
-    assert.deepEqual(await listKeys(fx.s3, fx.archiveBucket), ['raw-zone/public/events/day/2024-04-01.zip'], 'one zip');
+    assert.deepEqual(await listKeys(fx.s3, fx.rawBucket, `${fx.table.sourceName}/public/events/2024/04/01/`), [], 'every original deleted');
+    assert.deepEqual(await listKeys(fx.s3, fx.archiveBucket), [`raw-zone/${fx.table.sourceName}/public/events/day/2024-04-01.zip`], 'one zip');
     assert.equal(await incompleteUploads(fx.s3, fx.archiveBucket), 0, 'no multipart upload left behind');
     const archives = await store.forTable(fx.table.tableId);
     assert.equal(archives.length, 1);
@@ -176,7 +175,7 @@ describe('archive under worker crashes', () => {
   it('waits for approval, obeys pause, and the scheduled scan archives only old, consumed, unarchived partitions', { timeout: 150_000 }, async (t) => {
     if (!worker || worker.exitCode !== null || worker.signalCode !== null) worker = startWorker();
     const control = testConfig().temporal.taskQueues.control;
-    const day = (d: string, from: number, n: number) => new Map(Array.from({ length: n }, (_, i) => [rawFileKey(d, from + i), fileBody(from + i)] as const));
+    const day = (d: string, from: number, n: number) => new Map(Array.from({ length: n }, (_, i) => [rawFileKey(fx.table.sourceName, d, from + i), fileBody(from + i)] as const));
     const approvalDay = day('2024-04-05', 30_000, 40);
     const oldDay = day('2024-04-02', 31_000, 60);
     const lagging = day('2024-04-03', 32_000, 20);
@@ -208,11 +207,11 @@ describe('archive under worker crashes', () => {
     assert.equal(waiting?.phase, 'awaiting-approval');
     assert.equal(waiting.pendingApproval?.files, 40);
     assert.ok((waiting.pendingApproval?.zipBytes ?? 0) > 0);
-    assert.equal((await listKeys(fx.s3, fx.rawBucket, 'public/events/2024/04/05/')).length, 40, 'nothing deleted before approval');
+    assert.equal((await listKeys(fx.s3, fx.rawBucket, `${fx.table.sourceName}/public/events/2024/04/05/`)).length, 40, 'nothing deleted before approval');
     await handle.signal('approveDelete');
     const approved = (await handle.result()) as ArchivePartitionResult;
     assert.equal(approved.outcome, 'archived', approved.message);
-    assert.deepEqual(await listKeys(fx.s3, fx.rawBucket, 'public/events/2024/04/05/'), []);
+    assert.deepEqual(await listKeys(fx.s3, fx.rawBucket, `${fx.table.sourceName}/public/events/2024/04/05/`), []);
 
     // The scan, as of 2024-05-15 with the table's 30 days: 04-02 qualifies; 04-03 has files the lake
     // has not consumed; 04-20 is too young; 04-01 and 04-05 are archived already.
@@ -226,7 +225,7 @@ describe('archive under worker crashes', () => {
     assert.equal(dry.candidates, 1);
     assert.equal(dry.estimate.files, 60);
     assert.ok(dry.estimate.monthlyBefore > 0 && dry.estimate.oneTimeRequests > 0);
-    assert.equal((await listKeys(fx.s3, fx.rawBucket, 'public/events/2024/04/02/')).length, 60, 'a dry run archives nothing');
+    assert.equal((await listKeys(fx.s3, fx.rawBucket, `${fx.table.sourceName}/public/events/2024/04/02/`)).length, 60, 'a dry run archives nothing');
 
     const real = (await client.workflow.execute('archiveTables', {
       taskQueue: control,
@@ -237,9 +236,9 @@ describe('archive under worker crashes', () => {
     t.diagnostic(`scan: ${JSON.stringify(real.counts)}; storage ${real.before?.monthlyCost} -> ${real.after?.monthlyCost} ${real.after?.currency}/month`);
     assert.equal(real.counts.archived, 1);
     assert.deepEqual(real.outcomes.map((o) => o.partition), ['2024-04-02']);
-    assert.deepEqual(await listKeys(fx.s3, fx.rawBucket, 'public/events/2024/04/02/'), []);
-    assert.equal((await listKeys(fx.s3, fx.rawBucket, 'public/events/2024/04/03/')).length, 20);
-    assert.equal((await listKeys(fx.s3, fx.rawBucket, 'public/events/2024/04/20/')).length, 20);
+    assert.deepEqual(await listKeys(fx.s3, fx.rawBucket, `${fx.table.sourceName}/public/events/2024/04/02/`), []);
+    assert.equal((await listKeys(fx.s3, fx.rawBucket, `${fx.table.sourceName}/public/events/2024/04/03/`)).length, 20);
+    assert.equal((await listKeys(fx.s3, fx.rawBucket, `${fx.table.sourceName}/public/events/2024/04/20/`)).length, 20);
     assert.ok(real.before && real.after && real.after.monthlyCost < real.before.monthlyCost, 'the measured storage cost went down');
     const runs = await fx.controlPlane.pool.query<{ dry_run: boolean; archived: number; monthly_cost_before: string | null; monthly_cost_after: string | null }>(
       'SELECT dry_run, archived, monthly_cost_before, monthly_cost_after FROM archive_runs ORDER BY created_at',

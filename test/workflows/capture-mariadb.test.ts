@@ -38,7 +38,7 @@ describe('captureSource (MariaDB)', () => {
     const structural = Object.entries(made).filter(([t]) => t === 'clinic.patients' || t === 'clinic.appointments').reduce((n, [, c]) => n + c.inserted + c.deleted, 0);
     assert.ok(status.last!.changes >= structural, `captured ${status.last!.changes} changes, expected at least the ${structural} inserts and deletes`);
     const cdc = status.last!.files.map((f) => f.key);
-    assert.ok(cdc.every((k) => /^clinic\/(patients|appointments)\/\d{4}\/\d\d\/\d\d\/\d{8}-\d{12}-[0-9A-F]+\.parquet$/.test(k)), cdc.join(', '));
+    assert.ok(cdc.every((k) => k.startsWith(`${h.source}/`) && /^[^/]+\/clinic\/(patients|appointments)\/\d{4}\/\d\d\/\d\d\/\d{8}-\d{12}-[0-9A-F]+\.parquet$/.test(k)), cdc.join(', '));
     await h.assertRawZoneMatchesSource();
   });
 

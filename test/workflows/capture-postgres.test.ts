@@ -36,7 +36,7 @@ describe('captureSource (PostgreSQL)', () => {
     const status = await h.capture();
     assert.ok(status.last!.changes >= labsChanges, `captured ${status.last!.changes} changes, expected at least ${labsChanges}`);
     const cdc = status.last!.files.map((f) => f.key);
-    assert.ok(cdc.every((k) => /^public\/lab_(orders|results)\/\d{4}\/\d\d\/\d\d\/\d{8}-\d{12}-[0-9A-F]+\.parquet$/.test(k)), cdc.join(', '));
+    assert.ok(cdc.every((k) => k.startsWith(`${h.source}/`) && /^[^/]+\/public\/lab_(orders|results)\/\d{4}\/\d\d\/\d\d\/\d{8}-\d{12}-[0-9A-F]+\.parquet$/.test(k)), cdc.join(', '));
     await h.assertRawZoneMatchesSource();
   });
 
