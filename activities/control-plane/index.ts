@@ -71,7 +71,10 @@ export function createControlPlaneActivities({ controlPlane, sources }: ControlP
     },
 
     async recordTable({ check, actor }) {
-      const result = await controlPlane.recordTable(check.definition, check.primaryKey, check.columns, actor);
+      const result = await controlPlane.recordTable(check.definition, check.primaryKey, check.columns, actor).catch((err: unknown) => {
+        if (err instanceof TableDefinitionError) throw ApplicationFailure.create({ message: err.message, type: ErrorType.InvalidTableDefinition, nonRetryable: true, details: [{ problems: err.problems }] });
+        throw err;
+      });
       log.info('recorded table', { table: tableRef(check.definition), outcome: result.outcome, tableId: result.table.tableId });
       return result;
     },

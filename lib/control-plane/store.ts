@@ -2,7 +2,7 @@
 // in the same transaction as the change itself.
 import pg from 'pg';
 import type { SourceRecord } from '../sources/types';
-import type { LakeColumn, SourceDefinition, TableDefinition } from '../tables/definition';
+import { TableDefinitionError, type LakeColumn, type SourceDefinition, type TableDefinition } from '../tables/definition';
 import { modelDependencies, type ModelDefinition, type ReportingDefinition } from '../models/definition';
 
 export interface TableRecord {
@@ -233,6 +233,23 @@ export class ControlPlane {
       // FOR UPDATE locks nothing while the row does not exist: two first onboardings of one table
       // would both record `created`. The advisory lock serialises them.
       await lockSubject(c, `table:${def.source}.${def.schema}.${def.table}`);
+      // Every place a table writes is named from its three parts: raw files under
+      // <source>/<schema>/<table>/, the lake under the same, and one Glue/Hudi table named
+      // <source>_<schema>_<table>, which Glue lower-cases. Two tables whose names meet there would
+      // write one table, so the second is refused.
+      const catalogName = `${def.source}_${def.schema}_${def.table}`.toLowerCase();
+      await lockSubject(c, `catalog:${catalogName}`);
+      const clash = await c.query<{ source_name: string; schema_name: string; table_name: string }>(
+        `SELECT source_name, schema_name, table_name FROM tables
+          WHERE lower(source_name || '_' || schema_name || '_' || table_name) = $1 AND NOT (source_name = $2 AND schema_name = $3 AND table_name = $4)`,
+        [catalogName, def.source, def.schema, def.table],
+      );
+      if (clash.rows[0]) {
+        const other = clash.rows[0];
+        throw new TableDefinitionError([
+          `table ${def.source}.${def.schema}.${def.table}: its lake catalog name ${catalogName} is already table ${other.source_name}.${other.schema_name}.${other.table_name}'s (Glue lower-cases <source>_<schema>_<table>): the two would write one lake table`,
+        ]);
+      }
       const before = await c.query<TableRow>(
         'SELECT * FROM tables WHERE source_name = $1 AND schema_name = $2 AND table_name = $3 FOR UPDATE',
         [def.source, def.schema, def.table],

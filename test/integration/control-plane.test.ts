@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { migrate, readMigrations } from '../../lib/control-plane/migrate';
 import { ControlPlane } from '../../lib/control-plane/store';
-import { checkAgainstSource, parseTableDefinition } from '../../lib/tables/definition';
+import { checkAgainstSource, parseTableDefinition, TableDefinitionError } from '../../lib/tables/definition';
 import { createScratchDatabase, type ScratchDatabase } from '../support/stack';
 
 describe('control-plane migrations', () => {
@@ -119,5 +119,17 @@ describe('control-plane store', () => {
     const def = parseTableDefinition({ source: 'nosuch', schema: 's', table: 't', precombineField: 'updated_at', partitionField: 'updated_at' });
     await assert.rejects(cp.recordTable(def, ['doctor_id'], [], 'test'), /foreign key/);
     assert.equal((await cp.auditTrail('table:nosuch.s.t')).length, 0);
+  });
+
+  it("refuses a second table whose lake catalog name would be another's (Glue lower-cases <source>_<schema>_<table>)", async () => {
+    const def = (source: string, schema: string, table: string) => parseTableDefinition({ source, schema, table, precombineField: 'updated_at', partitionField: 'updated_at' });
+    await cp.upsertSource({ name: 'a_b', engine: 'mysql', database: 'clinic', connectionEnv: 'DANAU_SOURCE_CLINIC_URL', description: '' }, 'test');
+    await cp.upsertSource({ name: 'a', engine: 'mysql', database: 'clinic', connectionEnv: 'DANAU_SOURCE_CLINIC_URL', description: '' }, 'test');
+    await cp.recordTable(def('a_b', 'c', 't'), ['doctor_id'], [], 'test');
+    const refused = (err: Error, name: string, other: string) => err instanceof TableDefinitionError && err.message.includes(`lake catalog name ${name} is already table ${other}'s`);
+    await assert.rejects(cp.recordTable(def('a', 'b_c', 't'), ['doctor_id'], [], 'test'), (err: Error) => refused(err, 'a_b_c_t', 'a_b.c.t'));
+    // clinic.clinic.doctors was recorded above; a schema differing only in case meets it in Glue.
+    await assert.rejects(cp.recordTable(def('clinic', 'Clinic', 'doctors'), ['doctor_id'], [], 'test'), (err: Error) => refused(err, 'clinic_clinic_doctors', 'clinic.clinic.doctors'));
+    assert.deepEqual((await cp.listTables()).map((t) => `${t.sourceName}.${t.schemaName}.${t.tableName}`).sort(), ['a_b.c.t', 'clinic.clinic.doctors']);
   });
 });
