@@ -6,6 +6,9 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/setup.sh
+# The Node setup installed, for eslint, the bundle and the tests (scripts/stack/node.sh says why).
+DANAU_ROOT="$PWD"
+source scripts/stack/node-path.sh
 echo "[test] lint"
 npx eslint --max-warnings 0 .
 echo "[test] workflow bundle"
