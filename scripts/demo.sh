@@ -6,7 +6,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/setup.sh
 source scripts/stack/lib.sh
-danau() { node dist/scripts/cli/danau.js "$@"; }
+danau() { scripts/cli/danau "$@"; }
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 UI="http://${TEMPORAL_ADDRESS%:*}:$TEMPORAL_UI_PORT/namespaces/$TEMPORAL_NAMESPACE/workflows"
@@ -124,11 +124,11 @@ Processed zone:       s3://$DANAU_PROCESSED_BUCKET/<source>/<schema>/<table>/ (H
   the broken table:    $UI?query=DanauTable%3D%22clinic.clinic.referrals%22
 Schedules:            http://${TEMPORAL_ADDRESS%:*}:$TEMPORAL_UI_PORT/namespaces/$TEMPORAL_NAMESPACE/schedules  (danau schedules list)
 Failed events:        danau failed list   (retry: danau failed retry <id>; skip: danau failed skip <id> --note …)
-Stack status:         node dist/scripts/cli/danau.js stack status
+Stack status:         scripts/cli/danau stack status
 Worker log (JSON):    $DANAU_HOME/logs/worker.log
 Worker metrics:       http://127.0.0.1:$DANAU_METRICS_PORT/metrics
 Captures and schedules keep running (as DMS tasks and MWAA do):
   danau schedules pause --source clinic --note "demo over"; danau schedules pause --source labs --note "demo over"
   danau capture stop --source clinic; danau capture stop --source labs
-Stop everything:      node dist/scripts/cli/danau.js stack down
+Stop everything:      scripts/cli/danau stack down
 MSG

@@ -76,7 +76,12 @@ const tableType = (v: string) => {
   throw new InvalidArgumentError('must be cow or mor');
 };
 
-const program = new Command('danau').description('Operate the Danau lakehouse platform').showHelpAfterError();
+const packageVersion = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
+// The Node it runs on too: scripts/cli/danau picks the project's, and a support question starts here.
+const program = new Command('danau')
+  .description('Operate the Danau lakehouse platform')
+  .version(`danau ${packageVersion} on Node ${process.versions.node}`)
+  .showHelpAfterError();
 
 // --- stack -------------------------------------------------------------------------------------
 const stack = program.command('stack').description('the local stack (Temporal, PostgreSQL, MariaDB, S3, Spark)');

@@ -8,6 +8,8 @@ DANAU_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export DANAU_ROOT
 export DANAU_HOME="${DANAU_HOME:-$DANAU_ROOT/.danau}"
 mkdir -p "$DANAU_HOME/run" "$DANAU_HOME/logs"
+# The project's Node first on PATH (scripts/stack/node.sh): the worker and every node and npm after this.
+source "$DANAU_ROOT/scripts/stack/node-path.sh"
 
 # Load config/local.env without overriding what the caller already exported.
 while IFS='=' read -r key value; do

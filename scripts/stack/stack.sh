@@ -10,6 +10,8 @@ SERVICES=(postgres mariadb s3 aws-api temporal)
 up() {
   local started; started=$(date +%s)
   command -v curl >/dev/null 2>&1 || apt_install curl ca-certificates
+  # The worker's Node (scripts/setup.sh installed it already; `danau stack up` alone must too).
+  bash "$HERE/node.sh" install
   # install is cheap when everything is present, and is what makes a fresh machine work.
   for part in "${SERVICES[@]}"; do bash "$HERE/$part.sh" install && bash "$HERE/$part.sh" start; done
   bash "$HERE/spark.sh" install
@@ -26,7 +28,7 @@ down() {
 
 status() {
   local rc=0
-  for part in "${SERVICES[@]}" spark worker; do bash "$HERE/$part.sh" status || rc=1; done
+  for part in node "${SERVICES[@]}" spark worker; do bash "$HERE/$part.sh" status || rc=1; done
   return $rc
 }
 
