@@ -14,6 +14,7 @@
 import { ActivityFailure, ApplicationFailure, condition, defineQuery, defineSignal, log, proxyActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../lib/common/errors';
 import { SearchAttribute, WorkflowId, siblingQueue } from '../lib/common/temporal';
+import { parseWorkflowInput, type WorkflowInput } from '../lib/common/workflow-inputs';
 import type { ArchiveEstimate, PriceOverrides } from '../lib/archive/cost';
 import type { ArchiveLevel } from '../lib/archive/partition';
 import type { ArchiveStatus } from '../lib/archive/store';
@@ -26,26 +27,7 @@ export function archivePartitionWorkflowId(table: string, level: ArchiveLevel, p
   return WorkflowId.archivePartition(table, level, partition);
 }
 
-export interface ArchivePartitionInput {
-  /** source.schema.table */
-  table: string;
-  /** YYYY-MM-DD (day) or YYYY-MM (month). */
-  partition: string;
-  /** Default: the table's archiveLevel. */
-  level?: ArchiveLevel;
-  /** Stop before deleting, report, and wait for the approveDelete signal. */
-  requireApproval?: boolean;
-  /** How long to wait for approval before ending without deleting. Default 168 (a week). */
-  approvalTimeoutHours?: number;
-  /** Read every entry back and check its CRC-32 before deleting anything. Default true. */
-  deepVerify?: boolean;
-  /** Keys per DeleteObjects request (at most 1,000). Default 1,000. */
-  deleteBatchKeys?: number;
-  /** A worker that stops heartbeating for this long is presumed dead and its step retried. Default 60. */
-  heartbeatTimeoutSeconds?: number;
-  /** Price overrides for the projected saving. */
-  prices?: PriceOverrides;
-}
+export type ArchivePartitionInput = WorkflowInput<'archivePartition'>;
 
 export interface PartitionPlan {
   table: string;
@@ -165,6 +147,7 @@ export const resumeSignal = defineSignal('resume');
 export const approveDeleteSignal = defineSignal('approveDelete');
 
 export async function archivePartition(input: ArchivePartitionInput): Promise<ArchivePartitionResult> {
+  input = parseWorkflowInput('archivePartition', input);
   upsertSearchAttributes([
     { key: SearchAttribute.table, value: input.table },
     { key: SearchAttribute.layer, value: 'archive' },

@@ -20,6 +20,7 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { ErrorType } from '../lib/common/errors';
 import { SearchAttribute, WorkflowId, siblingQueue } from '../lib/common/temporal';
+import { parseWorkflowInput, type WorkflowInput } from '../lib/common/workflow-inputs';
 import type { ArchiveEstimate, PriceOverrides, Tally } from '../lib/archive/cost';
 import type { ArchiveLevel } from '../lib/archive/partition';
 import { archivePartition, archivePartitionWorkflowId, type ArchiveOutcome, type ArchivePartitionInput, type ArchivePartitionResult } from './archivePartition';
@@ -29,25 +30,7 @@ export function archiveTablesWorkflowId(label: string): string {
   return WorkflowId.archiveTables(label);
 }
 
-export interface ArchiveTablesInput {
-  /** source.schema.table names; default every onboarded table. */
-  tables?: string[];
-  /** The date the thresholds count back from (ISO); default the run's start. */
-  asOf?: string;
-  /** Scan and estimate only: nothing is archived. */
-  dryRun?: boolean;
-  /** At most this many partitions per run (the rest wait for the next). Default 200. */
-  maxPartitions?: number;
-  /** Partitions archived at once. Default 2. */
-  concurrency?: number;
-  /** Passed to each partition: wait for approveDelete (signalled to the partition's own workflow). */
-  requireApproval?: boolean;
-  deepVerify?: boolean;
-  prices?: PriceOverrides;
-  /** Zip bytes per original byte, for the estimate before zips exist. Default 0.9. */
-  compressionRatio?: number;
-  heartbeatTimeoutSeconds?: number;
-}
+export type ArchiveTablesInput = WorkflowInput<'archiveTables'>;
 
 export interface ArchiveCandidate {
   table: string;
@@ -148,6 +131,7 @@ const emptyCounts = (): Record<PartitionOutcome['outcome'], number> => ({
 });
 
 export async function archiveTables(input: ArchiveTablesInput = {}): Promise<ArchiveTablesResult> {
+  input = parseWorkflowInput('archiveTables', input);
   upsertSearchAttributes([{ key: SearchAttribute.layer, value: 'archive' }]);
   const info = workflowInfo();
   const io = proxyActivities<ArchiveTablesActivities>({

@@ -40,33 +40,14 @@ import {
 import { ErrorType } from '../lib/common/errors';
 import { rootCause as rootCauseOf } from '../lib/common/failures';
 import { SearchAttribute, WorkflowId, siblingQueue } from '../lib/common/temporal';
+import { parseWorkflowInput, type WorkflowInput } from '../lib/common/workflow-inputs';
 import type { LakeUpsertResult } from '../lib/lake/batches';
 import { buildModels, type BuildModelsResult, type ReportingRefreshResult } from './buildModels';
 import { recoverTable, type RecoverTableResult } from './recoverTable';
 import type { TablePipelineActivities } from './runTablePipeline';
 import type { LakeJobRun } from './upsertLakeTable';
 
-export interface BackfillTableInput {
-  /** source.schema.table */
-  table: string;
-  /** YYYY-MM-DD, inclusive: raw files are chosen by the commit date in their key (UTC). */
-  startDate: string;
-  endDate: string;
-  /** Recover the range's archived raw files first. Default true. */
-  recover?: boolean;
-  /** Build the models reading the table afterwards, and refresh reporting. Default true. */
-  rebuildModels?: boolean;
-  /** Also apply the full-load files again (their keys carry no date). Default false. */
-  includeLoad?: boolean;
-  /** Batch limits, as the lake step's. Default 256 MiB, 1000 files. */
-  maxBatchBytes?: number;
-  maxBatchFiles?: number;
-  /** How long to wait for a busy child id (the table's lake step, say) before failing. Default 60. */
-  waitMinutes?: number;
-  /** How often to try a busy child id again. Default 30. */
-  waitPollSeconds?: number;
-  jobHeartbeatTimeoutSeconds?: number;
-}
+export type BackfillTableInput = WorkflowInput<'backfillTable'>;
 
 export type BackfillStepName = 'recover' | 'lake' | 'models';
 
@@ -122,19 +103,7 @@ export interface ReapplyTotals {
   rowsQuarantined: number;
 }
 
-export interface ReapplyLakeRangeInput {
-  table: string;
-  startDate: string;
-  endDate: string;
-  /** The backfill run this belongs to: its batches' ids derive from it. */
-  backfillId: string;
-  /** The backfill's workflow id, recorded with the plan. */
-  backfillWorkflowId?: string;
-  includeLoad?: boolean;
-  maxBatchBytes?: number;
-  maxBatchFiles?: number;
-  jobHeartbeatTimeoutSeconds?: number;
-}
+export type ReapplyLakeRangeInput = WorkflowInput<'reapplyLakeRange'>;
 
 export interface ReapplyLakeRangeResult {
   table: string;
@@ -224,6 +193,7 @@ function addUp(totals: ReapplyTotals, files: number, r: LakeUpsertResult): void 
  * `reapply` and record it. `pause` waits between batches.
  */
 export async function reapplyLakeRange(input: ReapplyLakeRangeInput): Promise<ReapplyLakeRangeResult> {
+  input = parseWorkflowInput('reapplyLakeRange', input);
   upsertSearchAttributes([
     { key: SearchAttribute.table, value: input.table },
     { key: SearchAttribute.layer, value: 'processed' },
@@ -307,6 +277,7 @@ class StepFailed extends Error {
 }
 
 export async function backfillTable(input: BackfillTableInput): Promise<BackfillTableResult> {
+  input = parseWorkflowInput('backfillTable', input);
   const { table, startDate, endDate } = input;
   upsertSearchAttributes([
     { key: SearchAttribute.table, value: table },

@@ -10,13 +10,9 @@
 import { condition, defineQuery, defineSignal, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../lib/common/errors';
 import { SearchAttribute, siblingQueue } from '../lib/common/temporal';
+import { parseWorkflowInput, type WorkflowInput } from '../lib/common/workflow-inputs';
 
-export interface BuildModelsInput {
-  /** Build these models (and nothing else); default every enabled model. */
-  models?: string[];
-  /** Refresh reporting objects afterwards. Default true. */
-  refreshReporting?: boolean;
-}
+export type BuildModelsInput = WorkflowInput<'buildModels'>;
 
 export interface ModelPull {
   rows: number;
@@ -64,6 +60,7 @@ export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
 
 export async function buildModels(input: BuildModelsInput = {}): Promise<BuildModelsResult> {
+  input = parseWorkflowInput('buildModels', input);
   upsertSearchAttributes([{ key: SearchAttribute.layer, value: 'warehouse' }]);
   const io = proxyActivities<ModelActivities>({
     taskQueue: siblingQueue(workflowInfo().taskQueue, 'io'),

@@ -4,20 +4,9 @@
 // answers `status`, obeys `pause`/`resume`, and continues as new before its history grows large.
 import { condition, continueAsNew, defineQuery, defineSignal, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { SearchAttribute, siblingQueue } from '../lib/common/temporal';
+import { parseWorkflowInput, type WorkflowInput } from '../lib/common/workflow-inputs';
 
-export interface CaptureSourceInput {
-  /** The registered source (danau sources list). */
-  source: string;
-  /** Seconds between windows (DMS's cdcMaxBatchInterval is 60). Default 60. */
-  windowSeconds?: number;
-  /** About how many changes one window takes at most. Default 50,000. */
-  maxChanges?: number;
-  /** Stop after this many windows (for backfills and tests); default: run until cancelled. */
-  maxWindows?: number | null;
-  /** Carried across continue-as-new. */
-  totals?: CaptureTotals;
-  paused?: boolean;
-}
+export type CaptureSourceInput = WorkflowInput<'captureSource'>;
 
 export interface CaptureTotals {
   windows: number;
@@ -74,6 +63,7 @@ const ingestionActivities = () =>
 const WINDOWS_PER_RUN = 500;
 
 export async function captureSource(input: CaptureSourceInput): Promise<CaptureStatus> {
+  input = parseWorkflowInput('captureSource', input);
   const windowSeconds = input.windowSeconds ?? 60;
   const maxChanges = input.maxChanges ?? 50_000;
   const totals: CaptureTotals = input.totals ?? { windows: 0, changes: 0, files: 0, perTable: {} };

@@ -4,11 +4,9 @@
 // message saying what changed (capture goes on, so nothing is lost while a person looks).
 import { proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { SearchAttribute, siblingQueue } from '../lib/common/temporal';
+import { parseWorkflowInput, type WorkflowInput } from '../lib/common/workflow-inputs';
 
-export interface CheckIngestionInput {
-  /** source.schema.table */
-  table: string;
-}
+export type CheckIngestionInput = WorkflowInput<'checkIngestion'>;
 
 export interface IngestionCheckResult {
   name: 'freshness' | 'continuity' | 'schema_drift';
@@ -38,6 +36,7 @@ const ioActivities = () =>
   });
 
 export async function checkIngestion(input: CheckIngestionInput): Promise<CheckIngestionResult> {
+  input = parseWorkflowInput('checkIngestion', input);
   upsertSearchAttributes([
     { key: SearchAttribute.table, value: input.table },
     { key: SearchAttribute.layer, value: 'raw' },

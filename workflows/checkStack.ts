@@ -4,11 +4,9 @@
 //   3. Spark writes a Hudi table to the processed zone over s3a:// and reads it back (spark queue).
 import { proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { SearchAttribute, siblingQueue } from '../lib/common/temporal';
+import { parseWorkflowInput, type WorkflowInput } from '../lib/common/workflow-inputs';
 
-export interface CheckStackInput {
-  /** Run the Spark + Hudi smoke job (about a minute). Default true. */
-  spark?: boolean;
-}
+export type CheckStackInput = WorkflowInput<'checkStack'>;
 
 export interface ControlPlaneProbe {
   schemaVersion: number;
@@ -57,6 +55,7 @@ const proxies = (queue: string) => ({
 });
 
 export async function checkStack(input: CheckStackInput = {}): Promise<CheckStackResult> {
+  input = parseWorkflowInput('checkStack', input);
   upsertSearchAttributes([{ key: SearchAttribute.layer, value: 'platform' }]);
   const { control, io, spark } = proxies(workflowInfo().taskQueue);
   const controlPlane = await control.probeControlPlane();

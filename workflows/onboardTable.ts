@@ -7,13 +7,11 @@
 import { ApplicationFailure, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../lib/common/errors';
 import { SearchAttribute, tableKey } from '../lib/common/temporal';
+import { parseWorkflowInput, type WorkflowInput } from '../lib/common/workflow-inputs';
 import type { RecordOutcome, TableRecord } from '../lib/control-plane/store';
 import type { LakeColumn, TableDefinition, TableDefinitionInput } from '../lib/tables/definition';
 
-export interface OnboardTableInput extends TableDefinitionInput {
-  /** Who asked for it, for the audit log. Defaults to the workflow id. */
-  actor?: string;
-}
+export type OnboardTableInput = WorkflowInput<'onboardTable'>;
 
 export interface SourceTableCheck {
   definition: TableDefinition;
@@ -48,13 +46,12 @@ const control = proxyActivities<OnboardingActivities>({
 });
 
 export async function onboardTable(input: OnboardTableInput): Promise<OnboardTableResult> {
+  input = parseWorkflowInput('onboardTable', input);
   const { actor, ...definition } = input;
-  if (typeof definition.source === 'string' && typeof definition.schema === 'string' && typeof definition.table === 'string') {
-    upsertSearchAttributes([
-      { key: SearchAttribute.table, value: tableKey(definition) },
-      { key: SearchAttribute.layer, value: 'control' },
-    ]);
-  }
+  upsertSearchAttributes([
+    { key: SearchAttribute.table, value: tableKey(definition) },
+    { key: SearchAttribute.layer, value: 'control' },
+  ]);
 
   const check = await control.inspectSourceTable(definition);
   if (check.problems.length > 0) {

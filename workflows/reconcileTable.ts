@@ -4,11 +4,9 @@
 // read a difference of a few recent keys as lag.
 import { proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { SearchAttribute, siblingQueue } from '../lib/common/temporal';
+import { parseWorkflowInput, type WorkflowInput } from '../lib/common/workflow-inputs';
 
-export interface ReconcileTableInput {
-  /** source.schema.table */
-  table: string;
-}
+export type ReconcileTableInput = WorkflowInput<'reconcileTable'>;
 
 export interface ReconcileTableResult {
   table: string;
@@ -25,6 +23,7 @@ export interface ReconcileActivities {
 }
 
 export async function reconcileTable(input: ReconcileTableInput): Promise<ReconcileTableResult> {
+  input = parseWorkflowInput('reconcileTable', input);
   upsertSearchAttributes([
     { key: SearchAttribute.table, value: input.table },
     { key: SearchAttribute.layer, value: 'raw' },

@@ -9,6 +9,7 @@
 import { ApplicationFailure, condition, defineQuery, defineSignal, log, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../lib/common/errors';
 import { SearchAttribute, WorkflowId, siblingQueue } from '../lib/common/temporal';
+import { parseWorkflowInput, type WorkflowInput } from '../lib/common/workflow-inputs';
 import type { ArchiveLevel } from '../lib/archive/partition';
 
 /** recover-table/<source.schema.table>/<start>..<end> */
@@ -16,22 +17,7 @@ export function recoverTableWorkflowId(table: string, startDate: string, endDate
   return WorkflowId.recoverTable(table, startDate, endDate);
 }
 
-export interface RecoverTableInput {
-  /** source.schema.table */
-  table: string;
-  /** YYYY-MM-DD, inclusive: files are chosen by the commit date in their key. */
-  startDate: string;
-  endDate: string;
-  /** Prepended to each original key (e.g. `recovered/2024-05/`); default: the original keys. */
-  targetPrefix?: string;
-  /** Default: the raw bucket. */
-  targetBucket?: string;
-  /** Uploads at once within an archive. Default 8. */
-  concurrency?: number;
-  /** Archives recovered at once. Default 2. */
-  archiveConcurrency?: number;
-  heartbeatTimeoutSeconds?: number;
-}
+export type RecoverTableInput = WorkflowInput<'recoverTable'>;
 
 export interface RecoverableArchive {
   archiveId: number;
@@ -102,6 +88,7 @@ export const resumeSignal = defineSignal('resume');
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 export async function recoverTable(input: RecoverTableInput): Promise<RecoverTableResult> {
+  input = parseWorkflowInput('recoverTable', input);
   upsertSearchAttributes([
     { key: SearchAttribute.table, value: input.table },
     { key: SearchAttribute.layer, value: 'archive' },

@@ -16,20 +16,10 @@ import { ActivityCancellationType, ParentClosePolicy, condition, defineQuery, de
 import { ErrorType } from '../lib/common/errors';
 import { rootCause } from '../lib/common/failures';
 import { SearchAttribute, WorkflowId, siblingQueue } from '../lib/common/temporal';
+import { parseWorkflowInput, type WorkflowInput } from '../lib/common/workflow-inputs';
 import { runTablePipeline, type PipelineAlert } from './runTablePipeline';
 
-export interface ReprocessFailedEventsInput {
-  /** Events taken in one run. Default 100. */
-  limit?: number;
-  /** Attempts before an event goes to the dead letter. Default 5. */
-  maxAttempts?: number;
-  /** Wait before the second attempt, doubling after each (capped at a day). Default 300. */
-  backoffSeconds?: number;
-  /** Events retried at once. Default 4. */
-  concurrency?: number;
-  /** Retry these events now, whatever their next attempt time (pending or dead-lettered ones). */
-  eventIds?: number[];
-}
+export type ReprocessFailedEventsInput = WorkflowInput<'reprocessFailedEvents'>;
 
 /** A failed event as the loop sees it. */
 export interface ClaimedEvent {
@@ -67,22 +57,17 @@ export interface ReprocessActivities {
 }
 
 export interface LakeReplayActivities {
-  replayLakeRows: (input: {
-    table: string;
-    eventId: number;
-    attempt: number;
-    errorType: 'StaleChange' | 'UncastableValue';
-    dataRef: { uri: string; batchId: string; rows: number };
-  }) => Promise<{ rowsApplied: number; rowsStillSetAside: number; stillSetAsideUri: string | null; instant: string | null; reason: string }>;
+  replayLakeRows: (input: ReplayLakeEventInput) => Promise<{ rowsApplied: number; rowsStillSetAside: number; stillSetAsideUri: string | null; instant: string | null; reason: string }>;
 }
 
-export type ReplayLakeEventInput = Parameters<LakeReplayActivities['replayLakeRows']>[0];
+export type ReplayLakeEventInput = WorkflowInput<'replayLakeEvent'>;
 
 /**
  * Replays one event's set-aside rows through the lake job. Run as a child under the table's
  * lake-upsert workflow id, which makes it wait its turn with the table's own lake step.
  */
 export async function replayLakeEvent(input: ReplayLakeEventInput): Promise<Awaited<ReturnType<LakeReplayActivities['replayLakeRows']>>> {
+  input = parseWorkflowInput('replayLakeEvent', input);
   upsertSearchAttributes([
     { key: SearchAttribute.table, value: input.table },
     { key: SearchAttribute.layer, value: 'processed' },
@@ -114,6 +99,7 @@ export const resumeSignal = defineSignal('resume');
 const message = (err: unknown) => rootCause(err, 'ReprocessFailed').message;
 
 export async function reprocessFailedEvents(input: ReprocessFailedEventsInput = {}): Promise<ReprocessFailedEventsResult> {
+  input = parseWorkflowInput('reprocessFailedEvents', input);
   upsertSearchAttributes([{ key: SearchAttribute.layer, value: 'platform' }]);
   const { workflowId, runId } = workflowInfo();
   const control = proxyActivities<ReprocessActivities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 10 } });

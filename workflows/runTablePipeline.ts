@@ -33,19 +33,13 @@ import {
 import { ErrorType } from '../lib/common/errors';
 import { rootCause as rootCauseOf } from '../lib/common/failures';
 import { SearchAttribute, WorkflowId, siblingQueue } from '../lib/common/temporal';
+import { parseWorkflowInput, type WorkflowInput } from '../lib/common/workflow-inputs';
 import { buildModels, type BuildModelsResult, type ModelActivities, type ReportingRefreshResult } from './buildModels';
 import type { Alert } from '../lib/alerts/webhook';
 import type { CheckIngestionResult, IngestionCheckActivities } from './checkIngestion';
 import { upsertLakeTable, type UpsertLakeTableResult } from './upsertLakeTable';
 
-export interface RunTablePipelineInput {
-  /** source.schema.table, as onboarded. */
-  table: string;
-  /** Lake batches in one run (the rest waits for the next). Default 20. */
-  maxBatches?: number;
-  /** Alert when the run is still going this many minutes after it started. Default: the table's freshness SLA. */
-  freshnessDeadlineMinutes?: number;
-}
+export type RunTablePipelineInput = WorkflowInput<'runTablePipeline'>;
 
 export type PipelineStepName = 'checks' | 'lake' | 'models' | 'reporting';
 
@@ -122,6 +116,7 @@ class StepFailed extends Error {
 const rootCause = (err: unknown) => rootCauseOf(err, ErrorType.PipelineStepFailed);
 
 export async function runTablePipeline(input: RunTablePipelineInput): Promise<RunTablePipelineResult> {
+  input = parseWorkflowInput('runTablePipeline', input);
   const { workflowId, runId, taskQueue } = workflowInfo();
   upsertSearchAttributes([
     { key: SearchAttribute.table, value: input.table },

@@ -6,24 +6,10 @@
 import { ApplicationFailure, defineQuery, proxyActivities, setHandler, sleep, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../lib/common/errors';
 import { SearchAttribute, siblingQueue } from '../lib/common/temporal';
-import type { DmsTaskStatus, MigrationType, StartType } from '../lib/capture/dms-task';
+import { parseWorkflowInput, type WorkflowInput } from '../lib/common/workflow-inputs';
+import type { DmsTaskStatus, StartType } from '../lib/capture/dms-task';
 
-export interface SyncDmsTaskInput {
-  /** A source registered in the control plane (danau sources). */
-  source: string;
-  replicationInstanceArn: string;
-  sourceEndpointArn: string;
-  /** The S3 target endpoint writing the raw zone. */
-  targetEndpointArn: string;
-  /** For a task that does not exist yet. Default full-load-and-cdc. */
-  migrationType?: MigrationType;
-  /** Default running: start (or resume) the task. `stopped` stops it. */
-  desiredState?: 'running' | 'stopped';
-  /** Seconds between DescribeReplicationTasks polls. Default 15. */
-  pollSeconds?: number;
-  /** Give up waiting for DMS after this many minutes. Default 30. */
-  waitMinutes?: number;
-}
+export type SyncDmsTaskInput = WorkflowInput<'syncDmsTask'>;
 
 export interface EnsureDmsTaskResult {
   taskId: string;
@@ -52,6 +38,7 @@ export interface DmsActivities {
 export const dmsTaskStatusQuery = defineQuery<{ actions: string[]; last: DmsTaskStatus | null }>('status');
 
 export async function syncDmsTask(input: SyncDmsTaskInput): Promise<SyncDmsTaskResult> {
+  input = parseWorkflowInput('syncDmsTask', input);
   upsertSearchAttributes([{ key: SearchAttribute.layer, value: 'raw' }]);
   const dms = proxyActivities<DmsActivities>({
     taskQueue: siblingQueue(workflowInfo().taskQueue, 'control'),

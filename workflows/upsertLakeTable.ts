@@ -10,23 +10,10 @@
 import { ActivityCancellationType, condition, defineQuery, defineSignal, proxyActivities, setHandler, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../lib/common/errors';
 import { SearchAttribute, siblingQueue } from '../lib/common/temporal';
+import { parseWorkflowInput, type WorkflowInput } from '../lib/common/workflow-inputs';
 import type { LakeUpsertResult } from '../lib/lake/batches';
 
-export interface UpsertLakeTableInput {
-  /** source.schema.table */
-  table: string;
-  /** A batch stops growing at this many bytes of raw files. Default 256 MiB. */
-  maxBatchBytes?: number;
-  /** And at this many files. Default 1000. */
-  maxBatchFiles?: number;
-  /** Stop after this many batches (the rest waits for the next run). Default 20. */
-  maxBatches?: number;
-  /**
-   * A job attempt whose worker stopped heartbeating for this long is retried (attaching to its EMR
-   * step, or stopping the orphaned local job first). Default 120; EMR is polled every 15 s.
-   */
-  jobHeartbeatTimeoutSeconds?: number;
-}
+export type UpsertLakeTableInput = WorkflowInput<'upsertLakeTable'>;
 
 export interface PlannedLakeBatch {
   batchId: string;
@@ -78,6 +65,7 @@ export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
 
 export async function upsertLakeTable(input: UpsertLakeTableInput): Promise<UpsertLakeTableResult> {
+  input = parseWorkflowInput('upsertLakeTable', input);
   upsertSearchAttributes([
     { key: SearchAttribute.table, value: input.table },
     { key: SearchAttribute.layer, value: 'processed' },

@@ -1,6 +1,8 @@
 // The error catalog: every ApplicationFailure Danau raises uses one of these as its `type`, so
 // retry policies, tests and the failed-event store match on a stable string, never a class name.
 export const ErrorType = {
+  /** A workflow was started with input its schema refuses (lib/common/workflow-inputs.ts); the message names the field. */
+  InvalidWorkflowInput: 'InvalidWorkflowInput',
   /** A table definition (flags, file or control-plane row) is malformed or contradicts the source. */
   InvalidTableDefinition: 'InvalidTableDefinition',
   /** A source named in a definition is not registered in the control plane, or is misconfigured. */

@@ -3,7 +3,10 @@
 // table or pipeline is gone. Only schedules under this deployment's prefix are touched.
 import { createHash } from 'node:crypto';
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleOptions } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { ErrorType } from '../common/errors';
 import { ScheduleId, SearchAttribute, WorkflowId, type TaskQueues } from '../common/temporal';
+import { parseWorkflowInput } from '../common/workflow-inputs';
 import type { PlatformScheduleRow, TableScheduleRow } from './store';
 
 /**
@@ -37,6 +40,25 @@ const platformWorkflow = {
   'reprocess-failed-events': { workflowType: 'reprocessFailedEvents', workflowId: WorkflowId.reprocessFailedEvents('scheduled') },
 } as const;
 
+/**
+ * A schedule's workflow input, checked against the workflow's own schema: a bad input is refused when
+ * the schedule is set or synced, not by every run it would start.
+ */
+export function scheduleArgs(subject: string, workflowType: DesiredSchedule['workflowType'], input: unknown): [Record<string, unknown>] {
+  try {
+    return [parseWorkflowInput(workflowType, input)];
+  } catch (err) {
+    if (!(err instanceof ApplicationFailure)) throw err;
+    throw ApplicationFailure.create({ type: ErrorType.InvalidWorkflowInput, message: `schedule ${subject}: ${err.message}`, nonRetryable: true });
+  }
+}
+
+/** The input of a platform schedule, checked (`danau schedules set --platform … --input …`); null for a name that is none. */
+export function platformScheduleArgs(name: string, input: unknown): [Record<string, unknown>] | null {
+  if (!Object.hasOwn(platformWorkflow, name)) return null;
+  return scheduleArgs(name, platformWorkflow[name as PlatformScheduleRow['name']].workflowType, input);
+}
+
 export function desiredSchedules(queues: TaskQueues, tables: TableScheduleRow[], platform: PlatformScheduleRow[]): DesiredSchedule[] {
   return [
     ...tables.map((t) => ({
@@ -44,7 +66,7 @@ export function desiredSchedules(queues: TaskQueues, tables: TableScheduleRow[],
       subject: t.table,
       cron: t.cron,
       workflowType: 'runTablePipeline' as const,
-      args: [{ table: t.table }] as [Record<string, unknown>],
+      args: scheduleArgs(t.table, 'runTablePipeline', { table: t.table }),
       workflowId: WorkflowId.tablePipeline(t.table),
       pausedNote: t.pausedNote,
       catchupWindow: TABLE_CATCHUP_WINDOW,
@@ -56,7 +78,7 @@ export function desiredSchedules(queues: TaskQueues, tables: TableScheduleRow[],
       subject: p.name,
       cron: p.cron,
       ...platformWorkflow[p.name],
-      args: [p.input] as [Record<string, unknown>],
+      args: scheduleArgs(p.name, platformWorkflow[p.name].workflowType, p.input),
       pausedNote: p.pausedNote,
       catchupWindow: PLATFORM_CATCHUP_WINDOW,
     })),

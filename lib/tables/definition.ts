@@ -7,7 +7,7 @@ import type { SourceEngine, SourceTableDescription } from '../sources/types';
 import { mysqlLakeType, postgresLakeType } from './lake-types';
 
 const identifier = z
-  .string({ error: 'is required' })
+  .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
   .refine(isValidIdentifier, { message: 'must be a SQL identifier (letters, digits, _; at most 63 characters)' });
 
 // Five-field cron: minute hour day-of-month month day-of-week.

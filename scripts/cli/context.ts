@@ -4,6 +4,8 @@
 import { InvalidArgumentError } from 'commander';
 import { userInfo } from 'node:os';
 import type { Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { parseWorkflowInput, type CheckedWorkflowInput, type WorkflowInput, type WorkflowName } from '../../lib/common/workflow-inputs';
 import { loadConfig, type DanauConfig } from '../../lib/config';
 import { ControlPlane } from '../../lib/control-plane/store';
 import { connectClient, explainFailure } from '../../lib/temporal/client';
@@ -40,6 +42,19 @@ export async function withClient(work: (client: Client) => Promise<void>): Promi
     throw new UsageError(explainFailure(err).message);
   } finally {
     await client.connection.close();
+  }
+}
+
+/**
+ * A workflow's arguments, checked against the schema the workflow itself checks at its door, so a
+ * bad flag is refused here, before anything starts, with the message the run would have failed with.
+ */
+export function workflowArgs<N extends WorkflowName>(workflow: N, input: WorkflowInput<N>): [CheckedWorkflowInput<N>] {
+  try {
+    return [parseWorkflowInput(workflow, input)];
+  } catch (err) {
+    if (err instanceof ApplicationFailure) throw new UsageError(err.message);
+    throw err;
   }
 }
 

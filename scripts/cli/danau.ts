@@ -36,7 +36,7 @@ import { registerFailedCommands } from './commands/failed';
 import { registerPipelineCommands } from './commands/pipeline';
 import { registerRawZoneCommands } from './commands/raw-zone';
 import { registerScheduleCommands } from './commands/schedules';
-import { UsageError, actor, config, nonNegative, positiveInt, print, withClient, withControlPlane } from './context';
+import { UsageError, actor, config, nonNegative, positiveInt, print, withClient, withControlPlane, workflowArgs } from './context';
 import type { OnboardTableResult } from '../../workflows/onboardTable';
 import type { CheckStackResult } from '../../workflows/checkStack';
 import type { CaptureStatus } from '../../workflows/captureSource';
@@ -191,13 +191,15 @@ tables
 async function onboard(defs: TableDefinitionInput[], json: boolean): Promise<{ ok: boolean }[]> {
   const client = await connectClient(config());
   try {
-    const runs = defs.map(async (def) => {
-      const workflowId = WorkflowId.onboardTable(def);
+    // Every input is checked before any run starts.
+    const inputs = defs.map((def) => workflowArgs('onboardTable', { ...def, actor: actor() }));
+    const runs = inputs.map(async (args) => {
+      const workflowId = WorkflowId.onboardTable(args[0]);
       const handle = await client.workflow.start('onboardTable', {
         taskQueue: config().temporal.taskQueues.control,
         workflowId,
         workflowIdConflictPolicy: 'USE_EXISTING',
-        args: [{ ...def, actor: actor() }],
+        args,
       });
       try {
         const result = (await handle.result()) as OnboardTableResult;
@@ -297,13 +299,14 @@ capture
   .option('--window <seconds>', 'seconds between windows', positiveInt('--window'), 60)
   .option('--max-changes <n>', 'about how many changes one window takes at most', positiveInt('--max-changes'), 50_000)
   .action(async (o: { source: string; window: number; maxChanges: number }) => {
+    const args = workflowArgs('captureSource', { source: o.source, windowSeconds: o.window, maxChanges: o.maxChanges });
     await withClient(async (client) => {
       const workflowId = WorkflowId.captureSource(o.source);
       const handle = await client.workflow.start('captureSource', {
         taskQueue: config().temporal.taskQueues.control,
         workflowId,
         workflowIdConflictPolicy: 'USE_EXISTING',
-        args: [{ source: o.source, windowSeconds: o.window, maxChanges: o.maxChanges }],
+        args,
       });
       print(`capturing ${o.source} (run ${handle.firstExecutionRunId}): ${workflowUrl(config(), workflowId)}`);
     });
@@ -355,13 +358,14 @@ capture
   .addOption(new Option('--migration-type <type>', 'for a new task').choices(['full-load-and-cdc', 'cdc']).default('full-load-and-cdc'))
   .addOption(new Option('--state <state>', 'what the task should be doing afterwards').choices(['running', 'stopped']).default('running'))
   .action(async (o: { source: string; replicationInstanceArn: string; sourceEndpointArn: string; targetEndpointArn: string; migrationType: 'full-load-and-cdc' | 'cdc'; state: 'running' | 'stopped' }) => {
+    const args = workflowArgs('syncDmsTask', { source: o.source, replicationInstanceArn: o.replicationInstanceArn, sourceEndpointArn: o.sourceEndpointArn, targetEndpointArn: o.targetEndpointArn, migrationType: o.migrationType, desiredState: o.state });
     await withClient(async (client) => {
       const workflowId = WorkflowId.syncDmsTask(o.source);
       print(`syncDmsTask: ${workflowUrl(config(), workflowId)}`);
       const result = (await client.workflow.execute('syncDmsTask', {
         taskQueue: config().temporal.taskQueues.control,
         workflowId,
-        args: [{ source: o.source, replicationInstanceArn: o.replicationInstanceArn, sourceEndpointArn: o.sourceEndpointArn, targetEndpointArn: o.targetEndpointArn, migrationType: o.migrationType, desiredState: o.state }],
+        args,
       })) as SyncDmsTaskResult;
       print(`${result.taskId}: ${result.actions.join(', ')}; now ${result.final.status}`);
     });
@@ -376,6 +380,7 @@ lake
   .option('--max-batches <n>', 'stop after this many batches', positiveInt('--max-batches'), 20)
   .option('--max-batch-mb <n>', 'raw megabytes per batch', positiveInt('--max-batch-mb'), 256)
   .action(async (o: { table: string; maxBatches: number; maxBatchMb: number }) => {
+    const args = workflowArgs('upsertLakeTable', { table: o.table, maxBatches: o.maxBatches, maxBatchBytes: o.maxBatchMb * 1024 * 1024 });
     await withClient(async (client) => {
       const workflowId = WorkflowId.upsertLakeTable(o.table);
       print(`upsertLakeTable: ${workflowUrl(config(), workflowId)}`);
@@ -383,7 +388,7 @@ lake
         taskQueue: config().temporal.taskQueues.control,
         workflowId,
         workflowIdConflictPolicy: 'USE_EXISTING',
-        args: [{ table: o.table, maxBatches: o.maxBatches, maxBatchBytes: o.maxBatchMb * 1024 * 1024 }],
+        args,
       })) as UpsertLakeTableResult;
       if (result.batches.length === 0) return print(`${o.table}: nothing new in the raw zone`);
       for (const b of result.batches) {
@@ -465,13 +470,14 @@ models
   .option('--model <names>', 'comma-separated; default every enabled model')
   .option('--no-reporting', 'skip the reporting refresh')
   .action(async (o: { model?: string; reporting: boolean }) => {
+    const args = workflowArgs('buildModels', { ...(o.model ? { models: o.model.split(',').map((m) => m.trim()) } : {}), refreshReporting: o.reporting });
     await withClient(async (client) => {
       const workflowId = WorkflowId.buildModels(new Date().toISOString().replace(/[:.]/g, '-'));
       print(`buildModels: ${workflowUrl(config(), workflowId)}`);
       const result = (await client.workflow.execute('buildModels', {
         taskQueue: config().temporal.taskQueues.control,
         workflowId,
-        args: [{ ...(o.model ? { models: o.model.split(',').map((m) => m.trim()) } : {}), refreshReporting: o.reporting }],
+        args,
       })) as BuildModelsResult;
       for (const m of result.models) {
         print(`  ${m.model.padEnd(24)} ${m.pull.rows} change(s) pulled (${m.pull.beginInstant} → ${m.pull.endInstant ?? '-'})${m.pull.fullComparison ? ' FULL COMPARISON: the start instant was cleaned' : ''}; ${m.rowsAfter} rows`);
@@ -492,11 +498,12 @@ program
   .description('run the checkStack workflow: control plane, object store and a Spark + Hudi smoke job through the workers')
   .option('--no-spark', 'skip the Spark smoke job')
   .action(async (o: { spark: boolean }) => {
+    const args = workflowArgs('checkStack', { spark: o.spark });
     const client = await connectClient(config());
     try {
       const workflowId = WorkflowId.checkStack(new Date().toISOString().replace(/[:.]/g, '-'));
       print(`checkStack: ${workflowUrl(config(), workflowId)}`);
-      const result = (await client.workflow.execute('checkStack', { taskQueue: config().temporal.taskQueues.control, workflowId, args: [{ spark: o.spark }] })) as CheckStackResult;
+      const result = (await client.workflow.execute('checkStack', { taskQueue: config().temporal.taskQueues.control, workflowId, args })) as CheckStackResult;
       print(JSON.stringify(result, null, 2));
     } catch (err) {
       throw new UsageError(`checkStack failed: ${explainFailure(err).message}`);

@@ -135,8 +135,9 @@ describe('onboardTable workflow', () => {
       { source: 'clinic', schema: 'clinic', table: 'patients', precombineField: 'updated_at', partitionField: 'registered_at', hudiTableType: 'COW' as 'COPY_ON_WRITE' },
       '-malformed',
     );
-    assert.equal(failure.type, ErrorType.InvalidTableDefinition);
-    assert.match(failure.message, /table clinic\.clinic\.patients: hudiTableType: must be COPY_ON_WRITE or MERGE_ON_READ/);
+    // Refused at the door, by the table definition's own schema (lib/common/workflow-inputs.ts).
+    assert.equal(failure.type, ErrorType.InvalidWorkflowInput);
+    assert.match(failure.message, /^onboardTable input: hudiTableType: must be COPY_ON_WRITE or MERGE_ON_READ/);
   });
 
   it('refuses a MySQL schema other than the source database', async () => {

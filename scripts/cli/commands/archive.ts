@@ -5,7 +5,7 @@ import { workflowUrl } from '../../../lib/temporal/client';
 import type { ArchivePartitionResult, ArchivePartitionStatus } from '../../../workflows/archivePartition';
 import type { ArchiveTablesResult } from '../../../workflows/archiveTables';
 import type { RecoverTableResult } from '../../../workflows/recoverTable';
-import { UsageError, config, isoDate, positiveInt, print, tableKeyArg, withClient } from '../context';
+import { UsageError, config, isoDate, positiveInt, print, tableKeyArg, withClient, workflowArgs } from '../context';
 
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 const money = (v: number, currency: string) => `${v.toFixed(4)} ${currency}`;
@@ -21,6 +21,7 @@ export function registerArchiveCommands(program: Command): void {
     .action(async (o: { table: string; partition: string; requireApproval?: boolean }) => {
       if (!/^\d{4}-\d{2}(-\d{2})?$/.test(o.partition)) throw new UsageError(`--partition: ${o.partition} is not YYYY-MM-DD or YYYY-MM`);
       const level = o.partition.length === 7 ? 'month' : 'day';
+      const args = workflowArgs('archivePartition', { table: o.table, partition: o.partition, level, requireApproval: o.requireApproval ?? false });
       await withClient(async (client) => {
         const workflowId = WorkflowId.archivePartition(o.table, level, o.partition);
         print(`archivePartition: ${workflowUrl(config(), workflowId)}`);
@@ -28,7 +29,7 @@ export function registerArchiveCommands(program: Command): void {
           taskQueue: config().temporal.taskQueues.control,
           workflowId,
           workflowIdConflictPolicy: 'USE_EXISTING',
-          args: [{ table: o.table, partition: o.partition, level, requireApproval: o.requireApproval ?? false }],
+          args,
         });
         if (o.requireApproval) {
           // Verified and recorded, nothing deleted yet: say what would go, and how to let it.
@@ -56,13 +57,14 @@ export function registerArchiveCommands(program: Command): void {
     .option('--table <source.schema.table...>', 'only these tables')
     .option('--max-partitions <n>', 'at most this many in one run', positiveInt('--max-partitions'), 200)
     .action(async (o: { dryRun?: boolean; table?: string[]; maxPartitions: number }) => {
+      const args = workflowArgs('archiveTables', { dryRun: o.dryRun ?? false, tables: o.table, maxPartitions: o.maxPartitions });
       await withClient(async (client) => {
         const workflowId = WorkflowId.archiveTables(`manual-${new Date().toISOString().replace(/[:.]/g, '-')}`);
         print(`archiveTables: ${workflowUrl(config(), workflowId)}`);
         const r = (await client.workflow.execute('archiveTables', {
           taskQueue: config().temporal.taskQueues.control,
           workflowId,
-          args: [{ dryRun: o.dryRun ?? false, tables: o.table, maxPartitions: o.maxPartitions }],
+          args,
         })) as ArchiveTablesResult;
         const e = r.estimate;
         print(`${r.candidates} partition(s) to archive as of ${r.asOf}${r.truncated ? ' (more wait for the next run)' : ''}: ${e.files} files, ${mib(e.originalBytes)}`);
@@ -80,6 +82,7 @@ export function registerArchiveCommands(program: Command): void {
     .option('--target-prefix <prefix>', 'recover under this prefix instead of the original keys')
     .action(async (o: { table: string; from: string; to: string; targetPrefix?: string }) => {
       if (o.from > o.to) throw new UsageError(`--from ${o.from} is after --to ${o.to}`);
+      const args = workflowArgs('recoverTable', { table: o.table, startDate: o.from, endDate: o.to, ...(o.targetPrefix ? { targetPrefix: o.targetPrefix } : {}) });
       await withClient(async (client) => {
         const workflowId = WorkflowId.recoverTable(o.table, o.from, o.to);
         print(`recoverTable: ${workflowUrl(config(), workflowId)}`);
@@ -87,7 +90,7 @@ export function registerArchiveCommands(program: Command): void {
           taskQueue: config().temporal.taskQueues.control,
           workflowId,
           workflowIdConflictPolicy: 'USE_EXISTING',
-          args: [{ table: o.table, startDate: o.from, endDate: o.to, ...(o.targetPrefix ? { targetPrefix: o.targetPrefix } : {}) }],
+          args,
         })) as RecoverTableResult;
         const t = r.totals;
         print(`${r.message}`);

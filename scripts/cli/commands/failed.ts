@@ -6,7 +6,7 @@ import { WorkflowId } from '../../../lib/common/temporal';
 import { FailedEventStore, type FailedEventStatus } from '../../../lib/failed-events/store';
 import { workflowUrl } from '../../../lib/temporal/client';
 import type { ReprocessFailedEventsResult } from '../../../workflows/reprocessFailedEvents';
-import { UsageError, actor, config, positiveInt, print, tableKeyArg, withClient, withControlPlane } from '../context';
+import { UsageError, actor, config, positiveInt, print, tableKeyArg, withClient, withControlPlane, workflowArgs } from '../context';
 
 const ids = (values: string[]): number[] => {
   const out = values.map(Number);
@@ -40,10 +40,11 @@ export function registerFailedCommands(program: Command): void {
     .description('retry these events now (pending or dead-lettered) and wait for the outcome')
     .action(async (values: string[]) => {
       const eventIds = ids(values);
+      const args = workflowArgs('reprocessFailedEvents', { eventIds });
       await withClient(async (client) => {
         const workflowId = WorkflowId.reprocessFailedEvents(`manual-${new Date().toISOString().replace(/[:.]/g, '-')}`);
         print(`reprocessFailedEvents: ${workflowUrl(config(), workflowId)}`);
-        const r = (await client.workflow.execute('reprocessFailedEvents', { taskQueue: config().temporal.taskQueues.control, workflowId, args: [{ eventIds }] })) as ReprocessFailedEventsResult;
+        const r = (await client.workflow.execute('reprocessFailedEvents', { taskQueue: config().temporal.taskQueues.control, workflowId, args })) as ReprocessFailedEventsResult;
         for (const o of r.outcomes) print(`  #${o.eventId} ${o.kind} → ${o.status}: ${o.detail}`);
         const missing = eventIds.filter((id) => !r.outcomes.some((o) => o.eventId === id));
         if (missing.length) print(`  not retried (resolved, skipped, or no such event): ${missing.join(', ')}`);

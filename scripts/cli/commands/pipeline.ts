@@ -5,9 +5,9 @@ import { Option } from 'commander';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { WorkflowId } from '../../../lib/common/temporal';
 import { workflowUrl } from '../../../lib/temporal/client';
-import type { BackfillTableInput, BackfillTableResult } from '../../../workflows/backfillTable';
+import type { BackfillTableResult } from '../../../workflows/backfillTable';
 import type { RunTablePipelineResult, TablePipelineStatus } from '../../../workflows/runTablePipeline';
-import { UsageError, config, isoDate, positiveInt, print, tableKeyArg, withClient } from '../context';
+import { UsageError, config, isoDate, positiveInt, print, tableKeyArg, withClient, workflowArgs } from '../context';
 
 export function printPipelineResult(r: RunTablePipelineResult): void {
   print(`${r.table}: ${r.outcome}${r.late ? ' (LATE: past its freshness deadline)' : ''}${r.failedEventId ? `; failed event ${r.failedEventId}` : ''}`);
@@ -49,13 +49,14 @@ export function registerPipelineCommands(program: Command): void {
     .requiredOption('--table <source.schema.table>', 'an onboarded table', tableKeyArg)
     .option('--no-wait', 'start it and return')
     .action(async (o: { table: string; wait: boolean }) => {
+      const args = workflowArgs('runTablePipeline', { table: o.table });
       await withClient(async (client) => {
         const workflowId = WorkflowId.tablePipeline(o.table);
         const handle = await client.workflow.start('runTablePipeline', {
           taskQueue: config().temporal.taskQueues.control,
           workflowId,
           workflowIdConflictPolicy: 'USE_EXISTING',
-          args: [{ table: o.table }],
+          args,
         });
         print(`runTablePipeline: ${workflowUrl(config(), workflowId)}`);
         if (!o.wait) return;
@@ -100,11 +101,11 @@ export function registerPipelineCommands(program: Command): void {
     .option('--no-wait', 'start it and return')
     .action(async (o: { table: string; from: string; to: string; recover: boolean; models: boolean; includeLoad?: boolean; wait: boolean }) => {
       if (o.from > o.to) throw new UsageError(`--from ${o.from} is after --to ${o.to}`);
+      const args = workflowArgs('backfillTable', { table: o.table, startDate: o.from, endDate: o.to, recover: o.recover, rebuildModels: o.models, ...(o.includeLoad ? { includeLoad: true } : {}) });
       await withClient(async (client) => {
         const workflowId = WorkflowId.backfill(o.table, o.from, o.to);
-        const input: BackfillTableInput = { table: o.table, startDate: o.from, endDate: o.to, recover: o.recover, rebuildModels: o.models, ...(o.includeLoad ? { includeLoad: true } : {}) };
         // A backfill of the same range already going is joined, not started twice.
-        const handle = await client.workflow.start('backfillTable', { taskQueue: config().temporal.taskQueues.control, workflowId, workflowIdConflictPolicy: 'USE_EXISTING', args: [input] });
+        const handle = await client.workflow.start('backfillTable', { taskQueue: config().temporal.taskQueues.control, workflowId, workflowIdConflictPolicy: 'USE_EXISTING', args });
         print(`backfillTable: ${workflowUrl(config(), workflowId)}`);
         if (!o.wait) return;
         printBackfillResult((await handle.result()) as BackfillTableResult);

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { ScheduleId } from '../../../lib/common/temporal';
 import { ScheduleStore, type TableSelector } from '../../../lib/schedules/store';
-import { describeSchedules, desiredSchedules, syncSchedules } from '../../../lib/schedules/sync';
+import { describeSchedules, desiredSchedules, platformScheduleArgs, syncSchedules } from '../../../lib/schedules/sync';
 import { UsageError, actor, config, print, withClient, withControlPlane } from '../context';
 
 async function sync(): Promise<void> {
@@ -70,6 +70,14 @@ export function registerScheduleCommands(program: Command): void {
           throw new UsageError(`--input: not JSON: ${(err as Error).message}`);
         }
         if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new UsageError('--input: must be a JSON object');
+        // Checked against the scheduled workflow's schema before it is stored.
+        if (o.platform) {
+          try {
+            platformScheduleArgs(o.platform, input);
+          } catch (err) {
+            throw new UsageError(`--input: ${(err as Error).message}`);
+          }
+        }
       }
       await withControlPlane(async (cp) => {
         const store = new ScheduleStore(cp.pool);
