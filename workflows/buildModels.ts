@@ -36,7 +36,15 @@ export interface ModelBuildResult {
 export interface ReportingRefreshResult {
   name: string;
   kind: 'table' | 'materialized_view';
+  /** Rows after the refresh; 0 when skipped. */
   rows: number;
+  /** Why it was not refreshed (e.g. "fact_appointment not built yet"), or null when it was. */
+  skipped: string | null;
+}
+
+/** One refresh in a sentence, for a step's detail. */
+export function describeReportingRefresh(r: ReportingRefreshResult): string {
+  return r.skipped === null ? `${r.name}: ${r.rows} row(s)` : `${r.name} skipped: ${r.skipped}`;
 }
 
 export interface BuildModelsResult {

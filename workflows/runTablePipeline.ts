@@ -34,7 +34,7 @@ import { ErrorType } from '../lib/common/errors';
 import { rootCause as rootCauseOf } from '../lib/common/failures';
 import { SearchAttribute, WorkflowId, siblingQueue } from '../lib/common/temporal';
 import { parseWorkflowInput, type WorkflowInput } from '../lib/common/workflow-inputs';
-import { buildModels, type BuildModelsResult, type ModelActivities, type ReportingRefreshResult } from './buildModels';
+import { buildModels, describeReportingRefresh, type BuildModelsResult, type ModelActivities, type ReportingRefreshResult } from './buildModels';
 import type { Alert } from '../lib/alerts/webhook';
 import type { CheckIngestionResult, IngestionCheckActivities } from './checkIngestion';
 import { upsertLakeTable, type UpsertLakeTableResult } from './upsertLakeTable';
@@ -281,7 +281,7 @@ export async function runTablePipeline(input: RunTablePipelineInput): Promise<Ru
         throw new StepFailed('reporting', cause.type, cause.message);
       }
       if (!result.reporting.length) settle('reporting', 'skipped', 'no reporting object depends on the models built');
-      else settle('reporting', 'done', result.reporting.map((r) => `${r.name}: ${r.rows} row(s)`).join('; '));
+      else settle('reporting', result.reporting.some((r) => r.skipped === null) ? 'done' : 'skipped', result.reporting.map(describeReportingRefresh).join('; '));
     }
 
     current = null;

@@ -1,7 +1,7 @@
 // Warehouse activities: order the models, build one (stage its pull, run its SQL and invariant
 // guards in one transaction, move its checkpoint), refresh a reporting object. The SQL comes from
 // the pure builders in lib/warehouse/scd.ts; the warehouse is PostgreSQL locally, Redshift on AWS.
-import { Context } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
@@ -146,6 +146,15 @@ export function createWarehouseActivities({ config, controlPlane, s3, warehouse 
       const def = (await controlPlane.listReporting()).find((r) => r.name === name);
       if (!def) invalid(`reporting object ${name} is not defined`);
       const run = (key: string) => ({ key, heartbeat: (p: { elapsedMs: number; status: string }) => ctx.heartbeat(p), signal: ctx.cancellationSignal });
+      // On a first run a report can be reached before every model it reads was built (a table's
+      // pipeline builds only its own models): skip it and say why, rather than fail the table (issue 12).
+      const built = new Set(await warehouse.existingRelations(schema, def.dependsOn, run(`exists:${buildId}`)));
+      const missing = def.dependsOn.filter((d) => !built.has(d));
+      if (missing.length) {
+        const skipped = `${missing.join(', ')} not built yet`;
+        log.info(`reporting object ${name} skipped: ${skipped}`, { reporting: name, missing });
+        return { name, kind: def.kind, rows: 0, skipped };
+      }
       const path = `SET search_path TO ${quoteIdent(schema)}`;
       const target = quoteQualified(schema, name);
       if (def.kind === 'table') {
@@ -161,7 +170,7 @@ export function createWarehouseActivities({ config, controlPlane, s3, warehouse 
         }
       }
       const [count] = await warehouse.query(`SELECT COUNT(*) AS n FROM ${target}`, run(`count:${buildId}`));
-      return { name, kind: def.kind, rows: Number(count?.n ?? 0) };
+      return { name, kind: def.kind, rows: Number(count?.n ?? 0), skipped: null };
     },
   };
 }

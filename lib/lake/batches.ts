@@ -82,6 +82,11 @@ export function changelogBasePath(config: Pick<DanauConfig, 'buckets'>, table: P
   return `${lakeBasePath(config, table)}__changelog`;
 }
 
+/** The table's tombstones: the last delete of each deleted key, for the ordering guard (lake_job.py). */
+export function tombstonesBasePath(config: Pick<DanauConfig, 'buckets'>, table: Pick<TableRecord, 'sourceName' | 'schemaName' | 'tableName'>): string {
+  return `${lakeBasePath(config, table)}__tombstones`;
+}
+
 /**
  * A Hudi table can be read once a write completed: `.hoodie/<instant>.commit` (or `.deltacommit`).
  * A first write that was killed leaves `.hoodie/` without one, and reads as a relation with no columns.
@@ -138,6 +143,8 @@ export interface LakeUpsertSpec {
   basePath: string;
   /** The table's change log: every change, keyed by (primary key, change sequence), for SCD2 models. */
   changelogBasePath: string;
+  /** Deleted keys with their delete's change sequence, so a late older change stays set aside (README, lake). */
+  tombstonesBasePath: string;
   files: string[];
   columns: { name: string; lakeType: string }[];
   primaryKey: string[];
@@ -175,6 +182,7 @@ export function buildUpsertSpec(
     hudiTableName: hudiTableName(table),
     basePath: lakeBasePath(config, table),
     changelogBasePath: changelogBasePath(config, table),
+    tombstonesBasePath: tombstonesBasePath(config, table),
     files: files.map((f) => `s3://${config.buckets.raw}/${f.key}`),
     columns: table.columns.map((c) => ({ name: c.name, lakeType: c.lakeType })),
     primaryKey: table.primaryKey,

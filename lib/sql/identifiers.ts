@@ -19,3 +19,9 @@ export function quoteIdent(name: string, dialect: SqlDialect = 'postgres'): stri
 export function quoteQualified(schema: string, table: string, dialect: SqlDialect = 'postgres'): string {
   return `${quoteIdent(schema, dialect)}.${quoteIdent(table, dialect)}`;
 }
+
+/** An identifier as a string literal, to compare with catalog columns (pg_class.relname); validated as quoteIdent does. */
+export function identifierLiteral(name: string): string {
+  quoteIdent(name);
+  return `'${name}'`;
+}

@@ -17,7 +17,7 @@
 // Parsers are given per query (pg's `types` option), never installed globally: other code in the
 // process (the control plane, source readers) keeps pg's defaults.
 import pg from 'pg';
-import { WarehouseError, type RunOptions, type Warehouse, type WarehouseRow } from './warehouse';
+import { WarehouseError, queryExistingRelations, type RunOptions, type Warehouse, type WarehouseRow } from './warehouse';
 
 type Value = WarehouseRow[string];
 
@@ -171,6 +171,10 @@ export class PostgresWarehouse implements Warehouse {
       const result = await session.run(sql, 'query', warehouseTypes);
       return result.rows as WarehouseRow[];
     });
+  }
+
+  existingRelations(schema: string, names: string[], options: RunOptions): Promise<string[]> {
+    return queryExistingRelations(this, schema, names, options);
   }
 
   async close(): Promise<void> {

@@ -35,7 +35,7 @@ import {
   type RedshiftDataClient,
 } from '@aws-sdk/client-redshift-data';
 import { doubleValue, sqlHead, timestampValue, timestamptzValue } from './postgres';
-import { WarehouseError, type RunOptions, type StatementLedger, type Warehouse, type WarehouseRow } from './warehouse';
+import { WarehouseError, queryExistingRelations, type RunOptions, type StatementLedger, type Warehouse, type WarehouseRow } from './warehouse';
 
 export type RedshiftTarget =
   | { clusterIdentifier: string; database: string; dbUser?: string; secretArn?: string }
@@ -146,6 +146,10 @@ export class RedshiftDataWarehouse implements Warehouse {
       return out.Id;
     });
     return description.HasResultSet === false ? [] : this.rows(id, options.key);
+  }
+
+  existingRelations(schema: string, names: string[], options: RunOptions): Promise<string[]> {
+    return queryExistingRelations(this, schema, names, options);
   }
 
   async close(): Promise<void> {

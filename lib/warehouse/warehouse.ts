@@ -1,6 +1,7 @@
 // The warehouse, one interface with two real implementations: PostgreSQL through `pg` on one machine
 // (lib/warehouse/postgres.ts) and Redshift through the Redshift Data API in production
 // (lib/warehouse/redshift-data.ts). Model builds hand it SQL in the common subset of both dialects.
+import { identifierLiteral } from '../sql/identifiers';
 
 /** A row as the warehouse returns it: column name to a JSON-able value (numbers, strings, booleans, null). */
 export type WarehouseRow = Record<string, string | number | boolean | null>;
@@ -24,7 +25,28 @@ export interface Warehouse {
   transaction(statements: string[], options: RunOptions): Promise<void>;
   /** Runs one read-only statement and returns all its rows (paged as needed). */
   query(sql: string, options: RunOptions): Promise<WarehouseRow[]>;
+  /** Which of `names` exist in `schema` as a table, view or materialized view (existingRelationsSql). */
+  existingRelations(schema: string, names: string[], options: RunOptions): Promise<string[]>;
   close(): Promise<void>;
+}
+
+/**
+ * The statement that lists which of `names` exist in `schema`. pg_class answers alike on PostgreSQL
+ * and Redshift (a leader-node catalog query), and, unlike information_schema.tables, it also lists
+ * PostgreSQL's materialized views (relkind m; Redshift shows its own as views, v).
+ */
+export function existingRelationsSql(schema: string, names: string[]): string {
+  return (
+    'SELECT c.relname AS name FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace ' +
+    `WHERE n.nspname = ${identifierLiteral(schema)} AND c.relkind IN ('r', 'p', 'v', 'm') AND c.relname IN (${names.map(identifierLiteral).join(', ')}) ORDER BY 1`
+  );
+}
+
+/** existingRelations on any warehouse: one catalog query, none for no names. */
+export async function queryExistingRelations(warehouse: Pick<Warehouse, 'query'>, schema: string, names: string[], options: RunOptions): Promise<string[]> {
+  if (!names.length) return [];
+  const rows = await warehouse.query(existingRelationsSql(schema, names), options);
+  return rows.map((r) => String(r.name));
 }
 
 /** Where Redshift statement ids are kept between attempts (the control plane in production). */

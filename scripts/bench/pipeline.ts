@@ -152,7 +152,7 @@ function noOpHeavySteps(controlPlane: ControlPlane): { io: IoStandIns; spark: Sp
         return { built: true, rowsAfter: 1 };
       },
       refreshReportingObject({ name }) {
-        return Promise.resolve({ name, kind: 'table' as const, rows: 1 });
+        return Promise.resolve({ name, kind: 'table' as const, rows: 1, skipped: null });
       },
     },
     spark: {

@@ -361,6 +361,106 @@ def changelog_changes_to_rewrite(spark, spec, changes):
     return joined.filter(~unchanged).withColumn(PARTITION, F.coalesce(F.col("_cl_partition"), F.col(PARTITION))).drop(*held.columns)
 
 
+# --- tombstones -----------------------------------------------------------------------------------
+# A delete removes the key from the table, and with it the change sequence the ordering guard compares
+# with: a change older than the delete arriving later (a late file, a replayed quarantined row) would
+# bring the row back (issue 12, item 6). So each table has a small tombstone table beside it, keyed by
+# the primary key, holding the change sequence of each key's last delete. It is read whole but stays
+# small: a tombstone is lifted when a newer change brings the key back, and dropped once the table has
+# committed `cleanerCommitsRetained` times after the delete (the cleaner's window; README, "Deletes
+# and tombstones"). It is written before the table, like the change log: a rerun after a crash in
+# between computes and writes the same tombstones again.
+
+TOMB_SEQ = "_danau_tomb_seq"
+
+
+def tombstone_options(spec):
+    retained = int(spec["cleanerCommitsRetained"])
+    return {
+        "hoodie.table.name": f"{spec['hudiTableName']}_tombstones",
+        "hoodie.datasource.write.table.type": "COPY_ON_WRITE",
+        "hoodie.datasource.write.operation": "upsert",
+        "hoodie.datasource.write.recordkey.field": ",".join(spec["primaryKey"]),
+        "hoodie.datasource.write.precombine.field": META_SEQ,
+        "hoodie.datasource.write.partitionpath.field": "",
+        "hoodie.datasource.write.keygenerator.class": "org.apache.hudi.keygen.NonpartitionedKeyGenerator",
+        # Within one write the highest change sequence per key wins (a new tombstone over an expired one).
+        "hoodie.datasource.write.payload.class": "org.apache.hudi.common.model.OverwriteWithLatestAvroPayload",
+        "hoodie.index.type": "SIMPLE",
+        "hoodie.cleaner.policy": "KEEP_LATEST_COMMITS",
+        "hoodie.cleaner.commits.retained": str(retained),
+        "hoodie.keep.min.commits": str(retained + 5),
+        "hoodie.keep.max.commits": str(retained + 10),
+        "hoodie.datasource.write.commitmeta.key.prefix": "danau.",
+        BATCH_KEY: spec["batchId"],
+        "hoodie.upsert.shuffle.parallelism": "2",
+    }
+
+
+def read_tombstones(spark, spec):
+    """The tombstone table (key columns, TOMB_SEQ, `_hoodie_commit_time`), or None when it has none yet."""
+    path = spec.get("tombstonesBasePath")
+    if not path or not completed_instants(spark, path):
+        return None
+    stored = spark.read.format("hudi").load(path.rstrip("/"))
+    return stored.select(*[F.col(f"`{k}`") for k in spec["primaryKey"]], F.col(META_SEQ).alias(TOMB_SEQ), F.col("_hoodie_commit_time"))
+
+
+def with_tombstones(spark, spec, joined):
+    """The batch's changes (one per key) with TOMB_SEQ: the key's last delete still remembered, or NULL.
+    Only the batch's keys are looked up (a left join from the batch)."""
+    tombstones = read_tombstones(spark, spec)
+    if tombstones is None:
+        return joined.withColumn(TOMB_SEQ, F.lit(None).cast("string"))
+    return joined.join(tombstones.drop("_hoodie_commit_time"), on=spec["primaryKey"], how="left")
+
+
+def tombstone_guard():
+    """(stale, duplicate) for a change to a key the table no longer holds but remembers deleting: older
+    than the delete is stale (set aside like any change older than the stored row), equal is that delete
+    applied again."""
+    gone = F.col("_old_seq").isNull() & F.col(TOMB_SEQ).isNotNull()
+    return gone & (F.col(CHANGE_SEQ) < F.col(TOMB_SEQ)), gone & (F.col(CHANGE_SEQ) == F.col(TOMB_SEQ))
+
+
+def expired_tombstones(spark, spec, tombstones):
+    """Tombstones the table has committed `cleanerCommitsRetained` times since (the retention rule), as
+    deletes for the tombstone table. A tombstone is written just before its batch's table commit, so it
+    expires once a commit older than it is no longer among the last `retained` + 1."""
+    retained = int(spec["cleanerCommitsRetained"])
+    instants = [i for i, _ in completed_instants(spark, spec["basePath"])]
+    if len(instants) <= retained:
+        return None
+    horizon = instants[-(retained + 1)]
+    return tombstones.filter(F.col("_hoodie_commit_time") < F.lit(horizon)).drop("_hoodie_commit_time").withColumnRenamed(TOMB_SEQ, META_SEQ)
+
+
+def write_tombstones(spark, spec, fresh):
+    """Records the batch's deletes (applied ones and deletes of keys the table never had alike: an
+    insert arriving after them is still older), lifts the tombstones of keys a newer change brings
+    back, and drops the expired ones; one commit stamped with the batch id, none when nothing changes."""
+    path = spec.get("tombstonesBasePath")
+    if not path:
+        return None
+    key = [F.col(f"`{k}`") for k in spec["primaryKey"]]
+    laid = fresh.filter(F.col(OP) == "D").select(*key, F.col(CHANGE_SEQ).alias(META_SEQ), F.lit(False).alias("_hoodie_is_deleted"))
+    lifted = fresh.filter((F.col(OP) != "D") & F.col(TOMB_SEQ).isNotNull()).select(*key, F.col(CHANGE_SEQ).alias(META_SEQ), F.lit(True).alias("_hoodie_is_deleted"))
+    to_write = laid.unionByName(lifted)
+    tombstones = read_tombstones(spark, spec)
+    expired = expired_tombstones(spark, spec, tombstones) if tombstones is not None else None
+    if expired is not None:
+        # A key the batch touches is decided above (its newer change wins), not by its old tombstone.
+        to_write = to_write.unionByName(expired.join(fresh.select(*key), on=spec["primaryKey"], how="left_anti").withColumn("_hoodie_is_deleted", F.lit(True)))
+    to_write = to_write.withColumn(META_BATCH, F.lit(spec["batchId"])).persist()
+    if to_write.limit(1).count() == 0:
+        return None
+    base = path.rstrip("/")
+    to_write.write.format("hudi").options(**tombstone_options(spec)).mode("append").save(base)
+    counts = to_write.groupBy("_hoodie_is_deleted").count().collect()
+    log(f"batch {spec['batchId']}: tombstones " + ", ".join(f"{'removed' if r[0] else 'recorded'} {r[1]}" for r in counts))
+    return instant_of_batch(spark, base, spec["batchId"])
+
+
 def apply_changes(spark, spec, rows, done, changelog_done, set_aside, changelog_only_new=False, commit_figures=None, reapply=False):
     """The path every change takes into a table, for upsert and replay alike.
 
@@ -419,7 +519,7 @@ def apply_changes(spark, spec, rows, done, changelog_done, set_aside, changelog_
         if reapply:
             for i, _ in enumerate(spec["columns"]):
                 joined = joined.withColumn(f"_old_col_{i}", F.lit(None))
-    joined = joined.persist()
+    joined = with_tombstones(spark, spec, joined).persist()
 
     # The ordering guard. The change sequence is strictly increasing within a table, so a change
     # at or before the stored row's is old news: equal means this very change was applied already.
@@ -433,8 +533,11 @@ def apply_changes(spark, spec, rows, done, changelog_done, set_aside, changelog_
     else:
         reapplied = F.lit(False)
         duplicate = equal
-    stale = known & (F.col(CHANGE_SEQ) < F.col("_old_seq"))
-    stale_rows = joined.filter(stale)
+    tomb_stale, tomb_duplicate = tombstone_guard()
+    duplicate = duplicate | tomb_duplicate
+    stale = (known & (F.col(CHANGE_SEQ) < F.col("_old_seq"))) | tomb_stale
+    # A change older than a remembered delete names the delete's change sequence as the stored one.
+    stale_rows = joined.filter(stale).withColumn("_old_seq", F.coalesce(F.col("_old_seq"), F.col(TOMB_SEQ)))
     fresh_flag = ~(stale | duplicate)
     moves = spec["indexType"] == "BLOOM"
     counts = joined.agg(
@@ -490,6 +593,7 @@ def apply_changes(spark, spec, rows, done, changelog_done, set_aside, changelog_
         "rowsMoved": rows_moved,
     }
     to_write = shape(upserts, False).unionByName(shape(deletes, True)).unionByName(shape(moved_deletes, True))
+    write_tombstones(spark, spec, fresh)
     instant = None
     if rows_upserted + rows_deleted + rows_moved > 0:
         options = hudi_options(spec)

@@ -384,6 +384,23 @@ describe('RedshiftDataWarehouse (fake Redshift Data API client: what moto cannot
     assert.deepEqual(fake.sent[0]?.input, { WorkgroupName: 'danau-wg', Database: 'danau', SecretArn: undefined, StatementName: 'report:typed', ClientToken: clientToken('report:typed', null), Sql: 'SELECT * FROM typed' });
   });
 
+  it('checks which relations exist with one catalog query (pg_class, as on PostgreSQL), and sends nothing for no names', async () => {
+    const fake = fakeRedshift({
+      execute: () => ({ Id: 'q-exists' }),
+      describe: described({ 'q-exists': [{ Status: 'FINISHED', HasResultSet: true }] }),
+      result: () => ({ ColumnMetadata: [column('name', 'name')], Records: [[{ stringValue: 'dim_doctor' }]] }),
+    });
+    const warehouse = new RedshiftDataWarehouse({ client: fake.client, target: cluster, ledger: new MapLedger(), pollMs: 1 });
+    assert.deepEqual(await warehouse.existingRelations('analytics', ['fact_appointment', 'dim_doctor'], { key: 'exists:rpt_daily_appointments:run-1' }), ['dim_doctor']);
+    assert.equal(
+      fake.sent[0]?.input.Sql,
+      "SELECT c.relname AS name FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'analytics' AND c.relkind IN ('r', 'p', 'v', 'm') AND c.relname IN ('fact_appointment', 'dim_doctor') ORDER BY 1",
+    );
+    const sentBefore = fake.sent.length;
+    assert.deepEqual(await warehouse.existingRelations('analytics', [], { key: 'exists:none' }), []);
+    assert.equal(fake.sent.length, sentBefore);
+  });
+
   it('returns no rows for a statement without a result set, and cancels even when CancelStatement fails', async () => {
     const fake = fakeRedshift({
       execute: (input) => ({ Id: input.Sql === 'SET x' ? 'q-none' : 'q-slow' }),

@@ -187,5 +187,32 @@ describe('upsertLakeTable (PostgreSQL sources, local Spark + Hudi)', () => {
       new RegExp(`table ${hudiTableName(t)}: incremental pull from ${first} is no longer possible: the cleaner keeps the last 2 commits`),
     );
   });
+
+  it('keeps a deleted row deleted when an insert older than the delete arrives later: a tombstone sets it aside as stale', async () => {
+    const t = orders();
+    const admin = new pg.Client({ connectionString: h.sourceUrl });
+    await admin.connect();
+    let deleted: CanonicalRow;
+    try {
+      const { rows } = await admin.query<{ order_id: string }>('SELECT min(order_id)::text AS order_id FROM lab_orders o WHERE NOT EXISTS (SELECT 1 FROM lab_results r WHERE r.order_id = o.order_id)');
+      const id = rows[0]!.order_id;
+      deleted = (await readPostgresTable(h.sourceUrl, t.schemaName, t.tableName, t.columns, t.primaryKey)).get(id)!;
+      await admin.query('DELETE FROM lab_orders WHERE order_id = $1', [id]);
+    } finally {
+      await admin.end();
+    }
+    await h.capture();
+    const del = await upsert(t);
+    assert.ok(del.totals.rowsDeleted >= 1, JSON.stringify(del.totals)); // others may change the shared sample source too
+    // The row's insert, with a change sequence older than the delete's, in a file that arrives after it.
+    await putLateFile(t, '2020-01-03', '0'.repeat(15) + '2', [{ op: 'I', values: asSourceValues(t, deleted) }]);
+    const late = await upsert(t);
+    assert.equal(late.batches.length, 1);
+    assert.equal(late.totals.rowsStale, 1, JSON.stringify(late.totals));
+    assert.equal(late.totals.rowsUpserted, 0);
+    assert.equal(late.batches[0]!.result.instant, null, 'nothing written to the table: the row stays deleted');
+    const { rows } = await h.controlPlane.pool.query<{ data_ref: { rows: number } }>("SELECT data_ref FROM failed_events WHERE error_type = 'StaleChange' AND subject = $1", [late.batches[0]!.batchId]);
+    assert.deepEqual(rows.map((r) => r.data_ref.rows), [1]);
+  });
 });
 

@@ -65,6 +65,11 @@ describe('runTablePipeline and reprocessFailedEvents (MariaDB source, local Spar
     const parsed = parseModelsFile(doc);
     for (const m of parsed.models) await h.controlPlane.upsertModel(m, 'test');
     for (const r of parsed.reporting) await h.controlPlane.upsertReporting(r, 'test');
+    // A report that also reads a model of a table this test never pipes: on a first run it is not built yet.
+    await h.controlPlane.upsertReporting(
+      { name: 'rpt_doctor_appointments', kind: 'table', dependsOn: ['dim_doctor', 'fact_appointment'], enabled: true, sql: 'SELECT d.specialty, COUNT(f.doctor_key) AS appointments FROM dim_doctor d LEFT JOIN fact_appointment f ON f.doctor_key = d.doctor_key GROUP BY d.specialty' },
+      'test',
+    );
   });
 
   after(async () => {
@@ -97,7 +102,11 @@ describe('runTablePipeline and reprocessFailedEvents (MariaDB source, local Spar
     assert.deepEqual(built.rows.map((b) => b.id), rows.map((s) => String(s.doctor_id)));
     const report = await wh.query<{ n: string }>('SELECT SUM(doctors)::text AS n FROM analytics.rpt_doctors_by_specialty');
     assert.equal(Number(report.rows[0]!.n), rows.length);
-    assert.deepEqual(r.reporting.map((x) => x.name), ['rpt_doctors_by_specialty']);
+    assert.deepEqual(r.reporting.map((x) => [x.name, x.skipped]).sort(), [
+      ['rpt_doctor_appointments', 'fact_appointment not built yet'],
+      ['rpt_doctors_by_specialty', null],
+    ]);
+    assert.match(r.steps[3]!.detail, /rpt_doctor_appointments skipped: fact_appointment not built yet/);
   });
 
   it('skips what has nothing new to do, and says so', async () => {
@@ -110,6 +119,8 @@ describe('runTablePipeline and reprocessFailedEvents (MariaDB source, local Spar
 
   it('holds a paused run between steps, answers status, alerts while past its freshness deadline, and goes on when resumed', async () => {
     await touchDoctor();
+    // The report's missing input now exists: this run refreshes it.
+    await wh.query('CREATE TABLE analytics.fact_appointment (appointment_id int, doctor_key char(32))');
     const alertsBefore = received.length;
     const handle = await h.client.workflow.signalWithStart('runTablePipeline', {
       taskQueue: h.config.temporal.taskQueues.control,
@@ -140,6 +151,10 @@ describe('runTablePipeline and reprocessFailedEvents (MariaDB source, local Spar
     assert.equal(statusOf(r).lake, 'done');
     assert.equal(r.lake!.rowsUpserted, 1);
     assert.equal(statusOf(r).models, 'done');
+    assert.deepEqual(r.reporting.map((x) => [x.name, x.skipped]).sort(), [
+      ['rpt_doctor_appointments', null],
+      ['rpt_doctors_by_specialty', null],
+    ]);
   });
 
   it('cancelling a run cancels its lake step and the Spark job under it', async () => {
