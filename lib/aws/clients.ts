@@ -1,6 +1,7 @@
 // The one place AWS service clients other than S3 are made (S3 has its own helper in lib/s3): DMS,
 // EMR, Athena, Redshift Data and Secrets Manager. The region and credentials are S3's, and
-// DANAU_AWS_API_ENDPOINT points them at a local AWS-API server (moto) on one machine. On AWS it is unset and the SDK finds the regional endpoints itself.
+// DANAU_AWS_API_ENDPOINT points them at a local AWS-API server (moto) on one machine. On AWS it is
+// unset and the SDK finds the regional endpoints itself.
 import { Readable } from 'node:stream';
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { DatabaseMigrationServiceClient } from '@aws-sdk/client-database-migration-service';
