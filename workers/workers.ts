@@ -99,7 +99,7 @@ const prebuiltBundle = path.join(__dirname, '..', 'workflow-bundle.js');
 export async function createWorkers({ config, connection, adapters, queues }: WorkerSetOptions): Promise<Worker[]> {
   const probes = createPlatformProbeActivities({ config, controlPlane: adapters.controlPlane, s3: adapters.s3 });
   const control = createControlPlaneActivities({ controlPlane: adapters.controlPlane, sources: adapters.sources });
-  const dms = createDmsActivities({ controlPlane: adapters.controlPlane, dms: adapters.dms });
+  const dms = createDmsActivities({ controlPlane: adapters.controlPlane, dms: adapters.dms, rawBucket: config.buckets.raw });
   const pipeline = createPipelineActivities({ controlPlane: adapters.controlPlane });
   const alerts = createAlertActivities({ alerter: new WebhookAlerter({ url: config.alerts.webhookUrl }), store: adapters.controlPlane });
   const lake = createLakeActivities({ config, controlPlane: adapters.controlPlane, s3: adapters.s3, runner: adapters.spark });

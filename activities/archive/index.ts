@@ -22,7 +22,7 @@ import { ErrorType } from '../../lib/common/errors';
 import { tableKey } from '../../lib/common/temporal';
 import type { DanauConfig } from '../../lib/config';
 import type { ControlPlane, TableRecord } from '../../lib/control-plane/store';
-import { tablePrefix } from '../../lib/raw-zone/keys';
+import { rawTableOf, tablePrefix } from '../../lib/raw-zone/keys';
 import type { ArchivePartitionActivities, BuiltZip, PartitionPlan, VerifiedArchive } from '../../workflows/archivePartition';
 import type { ArchiveCandidate, ArchiveTablesActivities, SkippedPartition, StorageMeasure } from '../../workflows/archiveTables';
 import type { RecoverTableActivities } from '../../workflows/recoverTable';
@@ -107,7 +107,7 @@ export function createArchiveActivities({ config, controlPlane, s3, settings: ov
 
   /** The partition's files as they are now: CDC keys of this table and partition only. */
   async function listPartition(t: TableRecord, level: ArchiveLevel, partition: string, signal?: AbortSignal): Promise<{ objects: ListedObject[]; ignored: number }> {
-    const listed = await listPrefix(s3, rawBucket, partitionPrefix(t.schemaName, t.tableName, level, partition), { signal });
+    const listed = await listPrefix(s3, rawBucket, partitionPrefix(rawTableOf(t), level, partition), { signal });
     const objects = listed.filter((o) => partitionOfKey(o.key, level)?.partition === partition);
     return { objects, ignored: listed.length - objects.length };
   }
@@ -180,7 +180,7 @@ export function createArchiveActivities({ config, controlPlane, s3, settings: ov
           const notConsumed = open.length - eligible.length;
           const unfinished = latest && !VERIFIED_STATUSES.includes(latest.status) ? latest : null;
           const generation = unfinished ? unfinished.generation : latest ? latest.generation + 1 : 0;
-          const zipKey = zipKeyFor(t.schemaName, t.tableName, level, partition, generation);
+          const zipKey = zipKeyFor(rawTableOf(t), level, partition, generation);
           const base: PartitionPlan = {
             table: key,
             level,
@@ -226,7 +226,7 @@ export function createArchiveActivities({ config, controlPlane, s3, settings: ov
             partition,
             generation,
             sourceBucket: rawBucket,
-            sourcePrefix: partitionPrefix(t.schemaName, t.tableName, level, partition),
+            sourcePrefix: partitionPrefix(rawTableOf(t), level, partition),
             zipBucket: archiveBucket,
             zipKey,
             objects: eligible.map((o) => ({ key: o.key, size: o.size, etag: o.etag, lastModified: o.lastModified, fileDate: partitionOfKey(o.key, level)!.date })),
@@ -470,7 +470,7 @@ export function createArchiveActivities({ config, controlPlane, s3, settings: ov
             const unfinished = new Map((await store.unfinished(t.tableId)).filter((a) => a.level === level).map((a) => [a.partition, a]));
             // Dated keys sort before LOAD files and by date: stop at the first partition too young.
             const groups = new Map<string, ListedObject[]>();
-            await listPrefix(s3, rawBucket, tablePrefix(t.schemaName, t.tableName), {
+            await listPrefix(s3, rawBucket, tablePrefix(rawTableOf(t)), {
               signal,
               stopAt: (k) => {
                 const p = partitionOfKey(k, level);
@@ -542,7 +542,7 @@ export function createArchiveActivities({ config, controlPlane, s3, settings: ov
             tables.set(p.table, t);
             for (const o of (await listPartition(t, p.level, p.partition, signal)).objects) add(o.storageClass, o.size);
             // The partition's zips, every generation: <partition>.zip, <partition>.g1.zip, ...
-            const zipPrefix = zipKeyFor(t.schemaName, t.tableName, p.level, p.partition, 0).replace(/\.zip$/, '');
+            const zipPrefix = zipKeyFor(rawTableOf(t), p.level, p.partition, 0).replace(/\.zip$/, '');
             for (const o of await listPrefix(s3, archiveBucket, zipPrefix, { signal })) if (/^(\.g\d+)?\.zip$/.test(o.key.slice(zipPrefix.length))) add(o.storageClass, o.size);
             progress.measured++;
           }

@@ -9,6 +9,8 @@ import type { DmsActivities } from '../../workflows/syncDmsTask';
 export interface DmsDeps {
   controlPlane: ControlPlane;
   dms: DmsTaskManager;
+  /** The raw bucket, which every source's target endpoint must write to. */
+  rawBucket: string;
 }
 
 function conflict(message: string): never {
@@ -29,7 +31,7 @@ async function translated<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-export function createDmsActivities({ controlPlane, dms }: DmsDeps): DmsActivities {
+export function createDmsActivities({ controlPlane, dms, rawBucket }: DmsDeps): DmsActivities {
   return {
     async ensureDmsTask(input) {
       const source = await controlPlane.getSource(input.source);
@@ -37,6 +39,7 @@ export function createDmsActivities({ controlPlane, dms }: DmsDeps): DmsActiviti
       const tables = (await controlPlane.listTables()).filter((t) => t.sourceName === source.sourceName && t.enabled);
       if (tables.length === 0) conflict(`source ${source.sourceName}: no enabled table is onboarded, so a DMS task would replicate nothing (danau tables add)`);
       try {
+        await dms.checkTargetEndpoint(source.sourceName, input.targetEndpointArn, rawBucket);
         return await dms.ensureTask({ ...input, source, tables, migrationType: input.migrationType ?? 'full-load-and-cdc' });
       } catch (err) {
         // The workflow's runbook handles this one: stop, ensure again, resume.

@@ -1,7 +1,8 @@
 // Ingestion activities: capturing a source database's changes into the raw zone in DMS's format.
 import { Context, log } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { DeleteObjectsCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectsCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ObjectConflictError, putObjectOnce } from '../../lib/s3';
 import { ErrorType } from '../../lib/common/errors';
 import { tableKey } from '../../lib/common/temporal';
 import { CaptureError, type CaptureConnections, type CapturedTable } from '../../lib/capture';
@@ -9,7 +10,7 @@ import { buildWindowFiles, changeSeq, type TableTarget, type WindowFile } from '
 import type { DanauConfig } from '../../lib/config';
 import type { Checkpoint, ControlPlane } from '../../lib/control-plane/store';
 import { encodeDmsParquet, formatCommitTimestamp, RawValueError, type RawChange } from '../../lib/raw-zone/dms-file';
-import { compareRawKeys, loadObjectKey, parseRawKey } from '../../lib/raw-zone/keys';
+import { compareRawKeys, loadObjectKey, parseRawKey, rawTableOf, type RawTableRef } from '../../lib/raw-zone/keys';
 import type { CaptureActivities, CaptureWindowResult } from '../../workflows/captureSource';
 import type { IngestionCheckActivities, IngestionCheckResult } from '../../workflows/checkIngestion';
 import type { ReconcileActivities } from '../../workflows/reconcileTable';
@@ -36,8 +37,14 @@ export const CaptureCheckpoint = {
 const LOAD_ROWS_PER_FILE = 20_000;
 
 export function createIngestionActivities({ config, controlPlane, s3, captures, sources }: IngestionDeps): CaptureActivities & IngestionCheckActivities & ReconcileActivities {
+  // Raw files are written once: a redone window rewrites its same bytes, anything else is refused.
   async function put(key: string, body: Uint8Array): Promise<void> {
-    await s3.send(new PutObjectCommand({ Bucket: config.buckets.raw, Key: key, Body: body, ContentType: 'application/vnd.apache.parquet' }));
+    try {
+      await putObjectOnce(s3, { bucket: config.buckets.raw, key, body, contentType: 'application/vnd.apache.parquet' });
+    } catch (err) {
+      if (err instanceof ObjectConflictError) throw ApplicationFailure.create({ message: err.message, type: ErrorType.RawObjectConflict, nonRetryable: true });
+      throw err;
+    }
   }
 
   function badInput(message: string): never {
@@ -53,7 +60,7 @@ export function createIngestionActivities({ config, controlPlane, s3, captures, 
       const source = (await controlPlane.getSource(table.sourceName))!;
       const sourceKeys = new Set(await sources.get(source).readKeys(table.schemaName, table.tableName, table.primaryKey));
       let files = 0;
-      const rawKeys = await replayKeys(s3, config.buckets.raw, table.schemaName, table.tableName, table.primaryKey, (f) => {
+      const rawKeys = await replayKeys(s3, config.buckets.raw, rawTableOf(table), table.primaryKey, (f) => {
         files++;
         ctx.heartbeat({ replayed: f });
       });
@@ -84,7 +91,7 @@ export function createIngestionActivities({ config, controlPlane, s3, captures, 
       const lastKey = typeof checkpoint?.details.lastKey === 'string' ? checkpoint.details.lastKey : '';
 
       // Files are listed and compared by name, never by modification time (apache/hudi#2850).
-      const ordered = await listTableFiles(s3, config.buckets.raw, table.schemaName, table.tableName);
+      const ordered = await listTableFiles(s3, config.buckets.raw, rawTableOf(table));
       const fresh = lastKey ? ordered.filter((k) => compareRawKeys(k, parseRawKey(lastKey)) > 0) : ordered;
 
       const infos: RawFileInfo[] = [];
@@ -182,7 +189,7 @@ export function createIngestionActivities({ config, controlPlane, s3, captures, 
           // Mark the first snapshot as begun, so a retry after a crash may clear what it left behind.
           if (state === 'new') await controlPlane.saveCheckpoints([{ ...CaptureCheckpoint.source(sourceName), position: '', details: { firstSnapshot: true } }]);
           // LOAD files of a table not yet recorded as loaded are leftovers of a load that died.
-          for (const t of toLoad) await deleteLoadFiles(t.schema, t.table);
+          for (const t of toLoad) await deleteLoadFiles({ source: sourceName, schema: t.schema, table: t.table });
           await capture.withSnapshot(state === 'new', async (reader, point) => {
             const loadedAt = formatCommitTimestamp(new Date().toISOString());
             const checkpoints: Checkpoint[] = [];
@@ -192,7 +199,7 @@ export function createIngestionActivities({ config, controlPlane, s3, captures, 
               const rows = await reader.readTable(t, LOAD_ROWS_PER_FILE, async (batch) => {
                 const changes: RawChange[] = batch.map((values, i) => ({ op: 'I', commitTimestamp: loadedAt, changeSeq: changeSeq(point.seqPrefix, files * LOAD_ROWS_PER_FILE + i), values }));
                 files++;
-                await put(loadObjectKey(t.schema, t.table, files), await encodeDmsParquet({ table: t.key, columns: t.columns, changes, previousChangeSeq: previous }));
+                await put(loadObjectKey({ source: sourceName, schema: t.schema, table: t.table }, files), await encodeDmsParquet({ table: t.key, columns: t.columns, changes, previousChangeSeq: previous }));
                 previous = changes[changes.length - 1]!.changeSeq;
                 ctx.heartbeat({ loading: t.key, files });
               });
@@ -225,7 +232,7 @@ export function createIngestionActivities({ config, controlPlane, s3, captures, 
             const last = cp?.position ?? '';
             const skip = typeof cp?.details.skipThrough === 'string' && cp.details.skipThrough > last ? cp.details.skipThrough : last;
             const lastKeyTimestamp = typeof cp?.details.lastKeyTimestamp === 'string' ? cp.details.lastKeyTimestamp : '';
-            return [t.key, { schema: t.schema, table: t.table, lastChangeSeq: last, skipThrough: skip, lastKeyTimestamp }];
+            return [t.key, { source: sourceName, schema: t.schema, table: t.table, lastChangeSeq: last, skipThrough: skip, lastKeyTimestamp }];
           }),
         );
         const files = buildWindowFiles(window.transactions, targets);
@@ -267,8 +274,8 @@ export function createIngestionActivities({ config, controlPlane, s3, captures, 
     },
   };
 
-  async function deleteLoadFiles(schema: string, table: string): Promise<void> {
-    const loads = (await listTableFiles(s3, config.buckets.raw, schema, table)).filter((f) => f.kind === 'load');
+  async function deleteLoadFiles(ref: RawTableRef): Promise<void> {
+    const loads = (await listTableFiles(s3, config.buckets.raw, ref)).filter((f) => f.kind === 'load');
     for (let i = 0; i < loads.length; i += 1000) {
       await s3.send(new DeleteObjectsCommand({ Bucket: config.buckets.raw, Delete: { Objects: loads.slice(i, i + 1000).map((f) => ({ Key: f.key })) } }));
     }

@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../../lib/common/errors';
 import { checkDate } from '../../lib/archive/partition';
 import { buildUpsertSpec, changelogBasePath, DEFAULT_BATCH_LIMITS, filesInRange, latestCompletedInstant, planBatches, reapplyBatchId, type LakeUpsertResult } from '../../lib/lake/batches';
+import { rawTableOf } from '../../lib/raw-zone/keys';
 import { listTableFiles } from '../../lib/raw-zone/objects';
 import type { LakeBackfillActivities, LakeBackfillSparkActivities, LakeReapplyPlan, ReapplyBatchPlan } from '../../workflows/backfillTable';
 import { ModelCheckpoint } from '../warehouse/pull';
@@ -65,7 +66,7 @@ export function createLakeBackfillActivities(deps: LakeDeps): LakeBackfillActivi
       const recorded = await recordedPlan(backfillId, table.tableId);
       if (recorded) return recorded;
 
-      const listed = await listTableFiles(s3, config.buckets.raw, table.schemaName, table.tableName);
+      const listed = await listTableFiles(s3, config.buckets.raw, rawTableOf(table));
       const chosen = filesInRange(listed, startDate, endDate, includeLoad ?? false);
       const batches = planBatches(chosen, { maxBytes: maxBatchBytes ?? DEFAULT_BATCH_LIMITS.maxBytes, maxFiles: maxBatchFiles ?? DEFAULT_BATCH_LIMITS.maxFiles });
       // Files of the range an archive holds whose originals were deleted, and that are not back.

@@ -8,6 +8,7 @@ import { tableKey } from '../../lib/common/temporal';
 import type { DanauConfig } from '../../lib/config';
 import type { ControlPlane, FailedEventInput, TableRecord } from '../../lib/control-plane/store';
 import { batchLocations, buildUpsertSpec, DEFAULT_BATCH_LIMITS, lakeBatchId, nextBatch, type LakeUpsertResult, type LakeUpsertSpec } from '../../lib/lake/batches';
+import { rawTableOf } from '../../lib/raw-zone/keys';
 import { listTableFiles, readObject } from '../../lib/raw-zone/objects';
 import { SparkJobError, type SparkRunner } from '../../lib/spark/runner';
 import type { LakeActivities, LakeJobRun, LakeSparkActivities } from '../../workflows/upsertLakeTable';
@@ -96,7 +97,7 @@ export function createLakeActivities(deps: LakeDeps): LakeActivities & LakeSpark
       if (table.pausedReason) throw ApplicationFailure.create({ type: ErrorType.TablePaused, message: `table ${key} is paused: ${table.pausedReason}`, nonRetryable: true });
       const open = await controlPlane.openLakeBatch(table.tableId);
       if (open) return { batchId: open.batchId, files: open.files.length, bytes: open.files.reduce((n, f) => n + f.size, 0), resumed: true };
-      const files = await listTableFiles(s3, config.buckets.raw, table.schemaName, table.tableName);
+      const files = await listTableFiles(s3, config.buckets.raw, rawTableOf(table));
       const batch = nextBatch(files, await controlPlane.consumedLakeFiles(table.tableId), {
         maxBytes: maxBatchBytes ?? DEFAULT_BATCH_LIMITS.maxBytes,
         maxFiles: maxBatchFiles ?? DEFAULT_BATCH_LIMITS.maxFiles,

@@ -1,7 +1,7 @@
 // Raw-zone partitions as the archive sees them: a table's CDC files of one day (YYYY-MM-DD) or one
 // month (YYYY-MM), by the commit date in their key (UTC, as DMS writes it). Full-load files
-// (<schema>/<table>/LOAD…) belong to no partition and are never archived. Pure functions.
-import { parseRawKey, tablePrefix } from '../raw-zone/keys';
+// (<source>/<schema>/<table>/LOAD…) belong to no partition and are never archived. Pure functions.
+import { parseRawKey, tablePrefix, type RawTableRef } from '../raw-zone/keys';
 
 export type ArchiveLevel = 'day' | 'month';
 
@@ -34,10 +34,10 @@ export function partitionOfKey(key: string, level: ArchiveLevel): { partition: s
 }
 
 /** The S3 prefix holding a partition's files. */
-export function partitionPrefix(schema: string, table: string, level: ArchiveLevel, partition: string): string {
+export function partitionPrefix(ref: RawTableRef, level: ArchiveLevel, partition: string): string {
   checkPartition(level, partition);
   const [y, m, d] = partition.split('-');
-  return level === 'day' ? `${tablePrefix(schema, table)}${y}/${m}/${d}/` : `${tablePrefix(schema, table)}${y}/${m}/`;
+  return level === 'day' ? `${tablePrefix(ref)}${y}/${m}/${d}/` : `${tablePrefix(ref)}${y}/${m}/`;
 }
 
 /** The first instant after the partition (UTC). */
@@ -64,7 +64,7 @@ export function partitionOverlaps(level: ArchiveLevel, partition: string, startD
  * own unverified zip instead of adding another. Generation 0 is the partition's first archive; a
  * later one holds files that arrived (or changed) after the partition was archived.
  */
-export function zipKeyFor(schema: string, table: string, level: ArchiveLevel, partition: string, generation: number): string {
+export function zipKeyFor(ref: RawTableRef, level: ArchiveLevel, partition: string, generation: number): string {
   checkPartition(level, partition);
-  return `raw-zone/${schema}/${table}/${level}/${partition}${generation > 0 ? `.g${generation}` : ''}.zip`;
+  return `raw-zone/${tablePrefix(ref)}${level}/${partition}${generation > 0 ? `.g${generation}` : ''}.zip`;
 }

@@ -11,6 +11,8 @@ import {
   DataFormatValue,
   DatePartitionDelimiterValue,
   DatePartitionSequenceValue,
+  DescribeEndpointsCommand,
+  type DescribeEndpointsCommandOutput,
   DescribeReplicationTasksCommand,
   EncryptionModeValue,
   ModifyReplicationTaskCommand,
@@ -190,8 +192,8 @@ export function buildTableMappings(source: SourceRecord, tables: TableRecord[]):
 
 export interface S3TargetOptions {
   bucket: string;
-  /** Prefix inside the bucket; the raw zone then lives under `<bucketFolder>/<schema>/<table>/`. */
-  bucketFolder?: string;
+  /** The source whose task writes through this endpoint: its name is the BucketFolder, so its files land under `<source>/<schema>/<table>/`. */
+  source: string;
   /** The IAM role DMS assumes to write the bucket (needs iam:PassRole for whoever creates the endpoint). */
   serviceAccessRoleArn: string;
   /** A customer-managed KMS key; without one objects are encrypted with SSE-S3. */
@@ -199,6 +201,8 @@ export interface S3TargetOptions {
 }
 
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+// As the control plane's sources.source_name check: one folder segment.
+const SOURCE_NAME = /^[a-z][a-z0-9_]{0,62}$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[\w/-]+$/;
 
@@ -210,9 +214,7 @@ export const CDC_MIN_FILE_SIZE_KB = 32_000;
 export function buildS3TargetSettings(opts: S3TargetOptions): S3Settings {
   const problems: string[] = [];
   if (!BUCKET.test(opts.bucket) || opts.bucket.includes('..')) problems.push(`S3 target: bucket: ${JSON.stringify(opts.bucket)} is not an S3 bucket name`);
-  if (opts.bucketFolder !== undefined && !/^[^/]+(\/[^/]+)*$/.test(opts.bucketFolder)) {
-    problems.push(`S3 target: bucketFolder: ${JSON.stringify(opts.bucketFolder)} must be a relative prefix without leading, trailing or doubled slashes`);
-  }
+  if (!SOURCE_NAME.test(opts.source)) problems.push(`S3 target: source: ${JSON.stringify(opts.source)} is not a source name`);
   if (!ROLE_ARN.test(opts.serviceAccessRoleArn)) problems.push(`S3 target: serviceAccessRoleArn: ${JSON.stringify(opts.serviceAccessRoleArn)} is not an IAM role ARN`);
   if (opts.kmsKeyArn !== undefined && !KMS_KEY_ARN.test(opts.kmsKeyArn)) problems.push(`S3 target: kmsKeyArn: ${JSON.stringify(opts.kmsKeyArn)} is not a KMS key ARN`);
   if (problems.length > 0) throw new DmsSettingsError(problems);
@@ -247,7 +249,7 @@ export function buildS3TargetSettings(opts: S3TargetOptions): S3Settings {
     // later go from SSE_KMS to SSE_S3 but never back, so choose the key before the first create.
     EncryptionMode: opts.kmsKeyArn ? EncryptionModeValue.SSE_KMS : EncryptionModeValue.SSE_S3,
   };
-  if (opts.bucketFolder !== undefined) settings.BucketFolder = opts.bucketFolder;
+  settings.BucketFolder = opts.source;
   if (opts.kmsKeyArn) settings.ServerSideEncryptionKmsKeyId = opts.kmsKeyArn;
   return settings;
 }
@@ -401,6 +403,7 @@ export function coversTaskSettings(wanted: DmsTaskSettings, actualText: string |
  * a small fake.
  */
 export interface DmsClient {
+  send(command: DescribeEndpointsCommand): Promise<DescribeEndpointsCommandOutput>;
   send(command: DescribeReplicationTasksCommand): Promise<DescribeReplicationTasksCommandOutput>;
   send(command: CreateReplicationTaskCommand): Promise<CreateReplicationTaskCommandOutput>;
   send(command: ModifyReplicationTaskCommand): Promise<ModifyReplicationTaskCommandOutput>;
@@ -468,6 +471,33 @@ export class DmsTaskManager {
     private readonly client: DmsClient,
     private readonly options: { latency?: CdcLatencyReader } = {},
   ) {}
+
+  /**
+   * The raw zone keys every file by source (`<source>/<schema>/<table>/…`, lib/raw-zone/keys.ts), so
+   * each source's task needs an S3 target endpoint of its own whose BucketFolder is the source's
+   * name: two sources writing through one folder overwrote each other's `public.<name>` files.
+   * Endpoint settings are the AWS account's (IAM role, KMS key), so Danau checks them rather than
+   * rewriting them; buildS3TargetSettings gives the settings to create the endpoint with.
+   */
+  async checkTargetEndpoint(source: string, targetEndpointArn: string, rawBucket: string): Promise<void> {
+    if (!ARN.test(targetEndpointArn)) throw new DmsSettingsError([`task for source ${source}: targetEndpointArn: ${JSON.stringify(targetEndpointArn)} is not a DMS ARN`]);
+    let endpoint;
+    try {
+      endpoint = (await this.client.send(new DescribeEndpointsCommand({ Filters: [{ Name: 'endpoint-arn', Values: [targetEndpointArn] }] }))).Endpoints?.[0];
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    const fix = `create one S3 target endpoint per source with BucketName ${rawBucket} and BucketFolder ${source} (settings: buildS3TargetSettings in lib/capture/dms-task.ts)`;
+    if (!endpoint) throw new DmsSettingsError([`task for source ${source}: targetEndpointArn: endpoint ${targetEndpointArn} does not exist; ${fix}`]);
+    const s3 = endpoint.S3Settings;
+    const problems: string[] = [];
+    if (endpoint.EngineName !== 's3') problems.push(`task for source ${source}: target endpoint ${targetEndpointArn} is a ${endpoint.EngineName ?? 'unknown'} endpoint, not s3; ${fix}`);
+    else {
+      if (s3?.BucketName !== rawBucket) problems.push(`task for source ${source}: target endpoint ${targetEndpointArn} writes to bucket ${s3?.BucketName ?? '(none)'}, not the raw bucket ${rawBucket}; ${fix}`);
+      if (s3?.BucketFolder !== source) problems.push(`task for source ${source}: target endpoint ${targetEndpointArn} has BucketFolder ${JSON.stringify(s3?.BucketFolder ?? '')}, not ${JSON.stringify(source)}: its files would land outside the source's raw prefix; ${fix}`);
+    }
+    if (problems.length > 0) throw new DmsSettingsError(problems);
+  }
 
   /** Creates the source's task, or brings its mappings and settings up to date; never starts it. */
   async ensureTask(input: EnsureTaskInput): Promise<EnsureTaskResult> {

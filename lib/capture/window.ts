@@ -23,6 +23,7 @@ export interface CapturedTransaction {
 }
 
 export interface TableTarget {
+  source: string;
   schema: string;
   table: string;
   /** The last change sequence already in the raw zone ('' before the first file). */
@@ -68,7 +69,7 @@ export function buildWindowFiles(transactions: CapturedTransaction[], targets: R
         const keyTimestamp = txn.commitTimestamp > floor ? txn.commitTimestamp : floor;
         current = {
           table: change.table,
-          key: cdcObjectKey(target.schema, target.table, keyTimestamp, seq),
+          key: cdcObjectKey(target, keyTimestamp, seq),
           keyTimestamp,
           file: { table: change.table, columns: change.columns, changes: [], previousChangeSeq: previous },
           lastChangeSeq: previous,

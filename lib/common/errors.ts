@@ -12,6 +12,10 @@ export const ErrorType = {
   SourcePositionLost: 'SourcePositionLost',
   /** A source value or event Danau cannot write faithfully; the message names table and column. */
   BadSourceData: 'BadSourceData',
+  /** A raw-zone key already holds other bytes: two writers share a prefix. Never overwritten. */
+  RawObjectConflict: 'RawObjectConflict',
+  /** The raw bucket holds files of the layout before `<source>/` prefixes: move them (danau raw-zone move-legacy). */
+  LegacyRawLayout: 'LegacyRawLayout',
   /** A bucket does not behave as the platform needs (e.g. it drops the STANDARD_IA class). */
   ObjectStoreMisconfigured: 'ObjectStoreMisconfigured',
   /** A DMS task's settings are invalid, or the task cannot be brought to the wanted state without a person. */

@@ -2,14 +2,14 @@
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { OP_COLUMN } from './dms-file';
-import { compareRawKeys, parseRawKey, tablePrefix, type RawKey } from './keys';
+import { compareRawKeys, parseRawKey, tablePrefix, type RawKey, type RawTableRef } from './keys';
 
 /** A table's raw files, ordered as they are consumed (full load first, then CDC by name). */
-export async function listTableFiles(s3: S3Client, bucket: string, schema: string, table: string): Promise<(RawKey & { size: number })[]> {
+export async function listTableFiles(s3: S3Client, bucket: string, ref: RawTableRef): Promise<(RawKey & { size: number })[]> {
   const keys: (RawKey & { size: number })[] = [];
   let token: string | undefined;
   do {
-    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: tablePrefix(schema, table), ContinuationToken: token }));
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: tablePrefix(ref), ContinuationToken: token }));
     for (const o of page.Contents ?? []) if (o.Key) keys.push({ ...parseRawKey(o.Key), size: o.Size ?? 0 });
     token = page.NextContinuationToken;
   } while (token);
@@ -33,10 +33,10 @@ export function keyText(values: unknown[]): string {
  * The set of keys the raw zone implies for a table: every file applied in order, inserts and
  * updates adding their key, deletes removing it. Reads only the Op and key columns.
  */
-export async function replayKeys(s3: S3Client, bucket: string, schema: string, table: string, primaryKey: string[], onFile?: (key: string) => void): Promise<Set<string>> {
+export async function replayKeys(s3: S3Client, bucket: string, ref: RawTableRef, primaryKey: string[], onFile?: (key: string) => void): Promise<Set<string>> {
   const { parquetReadObjects } = await import('hyparquet');
   const keys = new Set<string>();
-  for (const f of await listTableFiles(s3, bucket, schema, table)) {
+  for (const f of await listTableFiles(s3, bucket, ref)) {
     const bytes = await readObject(s3, bucket, f.key);
     const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
     const rows = (await parquetReadObjects({ file, columns: [OP_COLUMN, ...primaryKey] })) as Record<string, unknown>[];

@@ -214,7 +214,7 @@ function generate(tableName: string, size: number): Dataset {
   const loadFiles = chunk(loadChanges, LOAD_ROWS_PER_FILE).map((changes, i) => {
     const file: DmsFile = { table: dmsTable, columns: COLUMNS, changes, previousChangeSeq: previous };
     previous = changes[changes.length - 1]!.changeSeq;
-    return { key: loadObjectKey(SCHEMA, tableName, i + 1), file };
+    return { key: loadObjectKey({ source: SOURCE, schema: SCHEMA, table: tableName }, i + 1), file };
   });
 
   // CDC: one change per transaction, each after the one before.
@@ -246,7 +246,7 @@ function generate(tableName: string, size: number): Dataset {
   const cdcFiles = chunk(cdcChanges, CDC_CHANGES_PER_FILE).map((changes) => {
     const file: DmsFile = { table: dmsTable, columns: COLUMNS, changes, previousChangeSeq: previous };
     previous = changes[changes.length - 1]!.changeSeq;
-    return { key: cdcObjectKey(SCHEMA, tableName, changes[0]!.commitTimestamp, changes[0]!.changeSeq), file };
+    return { key: cdcObjectKey({ source: SOURCE, schema: SCHEMA, table: tableName }, changes[0]!.commitTimestamp, changes[0]!.changeSeq), file };
   });
 
   let cents = 0n;

@@ -17,7 +17,7 @@ const col = (name: string, lakeType: string): LakeColumn => ({ name, lakeType, s
 
 describe('raw files in Spark', () => {
   const table = `zz_spark_${uniqueSuffix()}`;
-  const key = cdcObjectKey('danau_test', table, '2026-11-23 04:05:06.5', '00000000000000000001');
+  const key = cdcObjectKey({ source: 'danau_test', schema: 'spark', table }, '2026-11-23 04:05:06.5', '00000000000000000001');
   after(async () => {
     await s3.send(new DeleteObjectCommand({ Bucket: config.buckets.raw, Key: key }));
     s3.destroy();

@@ -2,6 +2,7 @@
 // under a unique name with its tables onboarded from the live catalog, workers on the test's own
 // queues, a `capture()` that runs one window, and the proof that the raw zone reproduces the source.
 import assert from 'node:assert/strict';
+import { rawTableOf } from '../../lib/raw-zone/keys';
 import { randomBytes } from 'node:crypto';
 import { CreateBucketCommand, DeleteObjectsCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { Client } from '@temporalio/client';
@@ -124,13 +125,13 @@ export class CaptureHarness {
   /** Replaying the raw files reproduces every onboarded table exactly, and the files chain. */
   async assertRawZoneMatchesSource(tables: TableRecord[] = this.tables): Promise<void> {
     for (const t of tables) {
-      const replayed = await replayRawTable(this.adapters.s3, this.bucket, t.schemaName, t.tableName, t.columns, t.primaryKey);
+      const replayed = await replayRawTable(this.adapters.s3, this.bucket, rawTableOf(t), t.columns, t.primaryKey);
       const read = this.options.engine === 'postgres' ? readPostgresTable : readMysqlTable;
       const actual = await read(this.sourceUrl, t.schemaName, t.tableName, t.columns, t.primaryKey);
       assert.equal(replayed.size, actual.size, `${t.tableName}: row count`);
       for (const [key, row] of actual) assert.deepEqual(replayed.get(key), row, `${t.tableName} row ${key}`);
       const infos = [];
-      for (const key of await listRawKeys(this.adapters.s3, this.bucket, t.schemaName, t.tableName)) {
+      for (const key of await listRawKeys(this.adapters.s3, this.bucket, rawTableOf(t))) {
         infos.push(await readRawFileInfo(key, await getBytes(this.adapters.s3, this.bucket, key)));
       }
       const continuity = checkContinuity(t.tableName, infos);

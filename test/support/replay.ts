@@ -1,6 +1,7 @@
 // Replaying a table's raw files in consumption order, and reading the source table, both into the
 // same canonical form, so a test can say: the raw zone reproduces the source exactly.
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { RawTableRef } from '../../lib/raw-zone/keys';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { timestampMicros } from '../../lib/raw-zone/dms-file';
@@ -11,8 +12,8 @@ import type { LakeColumn } from '../../lib/tables/definition';
 export type CanonicalRow = Record<string, string | null>;
 
 /** The raw zone's own reader, keys only: the tests replay what production would read. */
-export async function listRawKeys(s3: S3Client, bucket: string, schema: string, table: string): Promise<string[]> {
-  return (await listTableFiles(s3, bucket, schema, table)).map((k) => k.key);
+export async function listRawKeys(s3: S3Client, bucket: string, ref: RawTableRef): Promise<string[]> {
+  return (await listTableFiles(s3, bucket, ref)).map((k) => k.key);
 }
 
 export { readObject as getBytes };
@@ -57,10 +58,10 @@ function fromPostgresText(c: LakeColumn, v: string | null): string | null {
 const rowKey = (primaryKey: string[], row: CanonicalRow) => primaryKey.map((k) => row[k]).join('|');
 
 /** Applies every raw file of a table in order: I/U upsert by key, D deletes. */
-export async function replayRawTable(s3: S3Client, bucket: string, schema: string, table: string, columns: LakeColumn[], primaryKey: string[]): Promise<Map<string, CanonicalRow>> {
+export async function replayRawTable(s3: S3Client, bucket: string, ref: RawTableRef, columns: LakeColumn[], primaryKey: string[]): Promise<Map<string, CanonicalRow>> {
   const { parquetReadObjects } = await import('hyparquet');
   const state = new Map<string, CanonicalRow>();
-  for (const key of await listRawKeys(s3, bucket, schema, table)) {
+  for (const key of await listRawKeys(s3, bucket, ref)) {
     const bytes = await readObject(s3, bucket, key);
     const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
     const rows = (await parquetReadObjects({ file, utf8: false })) as Record<string, unknown>[];

@@ -11,7 +11,7 @@ const txn = (commitTimestamp: string, position: string, ids: string[]): Captured
   changes: ids.map((id) => ({ table: 's.c.t', op: 'I' as const, columns, values: { id } })),
 });
 const target = (over: Partial<TableTarget> = {}): Map<string, TableTarget> =>
-  new Map([['s.c.t', { schema: 'c', table: 't', lastChangeSeq: '', skipThrough: '', lastKeyTimestamp: '', ...over }]]);
+  new Map([['s.c.t', { source: 's', schema: 'c', table: 't', lastChangeSeq: '', skipThrough: '', lastKeyTimestamp: '', ...over }]]);
 
 describe('buildWindowFiles', () => {
   it('numbers changes by transaction position and place, one file per table, chained to the last one', () => {

@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   CreateReplicationTaskCommand,
+  DescribeEndpointsCommand,
+  type DescribeEndpointsCommandOutput,
   DescribeReplicationTasksCommand,
   ModifyReplicationTaskCommand,
   ResourceNotFoundFault,
@@ -185,8 +187,9 @@ describe('DMS S3 target settings', () => {
   const role = 'arn:aws:iam::123456789012:role/danau-dms-s3';
 
   it('writes Parquet with the raw zone columns, date folders and SSE-S3 by default', () => {
-    assert.deepEqual(buildS3TargetSettings({ bucket: 'danau-raw', serviceAccessRoleArn: role }), {
+    assert.deepEqual(buildS3TargetSettings({ bucket: 'danau-raw', source: 'clinic', serviceAccessRoleArn: role }), {
       BucketName: 'danau-raw',
+      BucketFolder: 'clinic',
       ServiceAccessRoleArn: role,
       DataFormat: 'parquet',
       ParquetVersion: 'parquet-2-0',
@@ -206,32 +209,34 @@ describe('DMS S3 target settings', () => {
   });
 
   it('uses the timestamp column the local capture writes', () => {
-    assert.equal(buildS3TargetSettings({ bucket: 'danau-raw', serviceAccessRoleArn: role }).TimestampColumnName, COMMIT_TS_COLUMN);
+    assert.equal(buildS3TargetSettings({ bucket: 'danau-raw', source: 'clinic', serviceAccessRoleArn: role }).TimestampColumnName, COMMIT_TS_COLUMN);
   });
 
-  it('uses SSE-KMS with the key, and the bucket folder, when given', () => {
+  it('uses SSE-KMS with the key when given', () => {
     const key = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
-    const s = buildS3TargetSettings({ bucket: 'danau-raw', bucketFolder: 'cdc/prod', serviceAccessRoleArn: role, kmsKeyArn: key });
+    const s = buildS3TargetSettings({ bucket: 'danau-raw', source: 'clinic', serviceAccessRoleArn: role, kmsKeyArn: key });
     assert.equal(s.EncryptionMode, 'sse-kms');
     assert.equal(s.ServerSideEncryptionKmsKeyId, key);
-    assert.equal(s.BucketFolder, 'cdc/prod');
   });
 
-  it('matches the layout keys.ts reads: <schema>/<table>/LOAD… and <schema>/<table>/YYYY/MM/DD/…', () => {
-    // DMS names full-load files LOAD00000001… under <schema>/<table>/ and, with YYYYMMDD + SLASH,
-    // puts CDC files in <schema>/<table>/YYYY/MM/DD/.
-    assert.equal(loadObjectKey('clinic', 'patients', 1), 'clinic/patients/LOAD00000001.parquet');
-    const key = cdcObjectKey('clinic', 'patients', '2026-11-23 04:05:06.123456', '00000001');
-    assert.ok(key.startsWith('clinic/patients/2026/11/23/'));
+  it('matches the layout keys.ts reads: <source>/<schema>/<table>/LOAD… and …/YYYY/MM/DD/…', () => {
+    // DMS names full-load files LOAD00000001… under <BucketFolder>/<schema>/<table>/ and, with
+    // YYYYMMDD + SLASH, puts CDC files in <BucketFolder>/<schema>/<table>/YYYY/MM/DD/.
+    const folder = buildS3TargetSettings({ bucket: 'danau-raw', source: 'labs', serviceAccessRoleArn: role }).BucketFolder;
+    const ref = { source: 'labs', schema: 'public', table: 'lab_orders' };
+    assert.equal(loadObjectKey(ref, 1), `${folder}/public/lab_orders/LOAD00000001.parquet`);
+    const key = cdcObjectKey(ref, '2026-11-23 04:05:06.123456', '00000001');
+    assert.ok(key.startsWith(`${folder}/public/lab_orders/2026/11/23/`));
     assert.equal(parseRawKey(key).date, '2026-11-23');
+    assert.equal(parseRawKey(key).source, 'labs');
   });
 
   it('refuses bad options, naming each field', () => {
     assert.deepEqual(
-      problemsOf(() => buildS3TargetSettings({ bucket: 'Danau_Raw', bucketFolder: '/raw/', serviceAccessRoleArn: 'danau-role', kmsKeyArn: 'alias/raw' })),
+      problemsOf(() => buildS3TargetSettings({ bucket: 'Danau_Raw', source: 'raw/labs', serviceAccessRoleArn: 'danau-role', kmsKeyArn: 'alias/raw' })),
       [
         'S3 target: bucket: "Danau_Raw" is not an S3 bucket name',
-        'S3 target: bucketFolder: "/raw/" must be a relative prefix without leading, trailing or doubled slashes',
+        'S3 target: source: "raw/labs" is not a source name',
         'S3 target: serviceAccessRoleArn: "danau-role" is not an IAM role ARN',
         'S3 target: kmsKeyArn: "alias/raw" is not a KMS key ARN',
       ],
@@ -309,8 +314,8 @@ describe('comparing with what DMS holds', () => {
 
 // ---------------------------------------------------------------------------------------------
 
-type Command = DescribeReplicationTasksCommand | CreateReplicationTaskCommand | ModifyReplicationTaskCommand | StartReplicationTaskCommand | StopReplicationTaskCommand;
-type Output = DescribeReplicationTasksCommandOutput | CreateReplicationTaskCommandOutput | ModifyReplicationTaskCommandOutput | StartReplicationTaskCommandOutput | StopReplicationTaskCommandOutput;
+type Command = DescribeEndpointsCommand | DescribeReplicationTasksCommand | CreateReplicationTaskCommand | ModifyReplicationTaskCommand | StartReplicationTaskCommand | StopReplicationTaskCommand;
+type Output = DescribeEndpointsCommandOutput | DescribeReplicationTasksCommandOutput | CreateReplicationTaskCommandOutput | ModifyReplicationTaskCommandOutput | StartReplicationTaskCommandOutput | StopReplicationTaskCommandOutput;
 
 /** Records each command's name and input, and answers from replies queued per command name. */
 class FakeDms implements DmsClient {
@@ -326,6 +331,7 @@ class FakeDms implements DmsClient {
     return this.calls.map((c) => c.name);
   }
 
+  send(command: DescribeEndpointsCommand): Promise<DescribeEndpointsCommandOutput>;
   send(command: DescribeReplicationTasksCommand): Promise<DescribeReplicationTasksCommandOutput>;
   send(command: CreateReplicationTaskCommand): Promise<CreateReplicationTaskCommandOutput>;
   send(command: ModifyReplicationTaskCommand): Promise<ModifyReplicationTaskCommandOutput>;
@@ -532,5 +538,29 @@ describe('DmsTaskManager start, stop and describe', () => {
   it('says so when the task does not exist', async () => {
     const dms = new FakeDms().reply('DescribeReplicationTasksCommand', notFound());
     await assert.rejects(new DmsTaskManager(dms).describe(TASK_ARN), (err: unknown) => err instanceof DmsTaskStateError && err.message === `DMS task ${TASK_ARN} does not exist`);
+  });
+});
+
+describe('DMS target endpoint of a source', () => {
+  const role = 'arn:aws:iam::123456789012:role/danau-dms-s3';
+  const endpoint = (source: string, bucket = 'danau-raw') => ({
+    $metadata: {},
+    Endpoints: [{ EndpointArn: arn('endpoint', 'TARGET1'), EngineName: 's3', S3Settings: buildS3TargetSettings({ bucket, source, serviceAccessRoleArn: role }) }],
+  });
+
+  it("accepts an endpoint whose BucketFolder is the source's name", async () => {
+    const dms = new FakeDms().reply('DescribeEndpointsCommand', endpoint('labs'));
+    await new DmsTaskManager(dms).checkTargetEndpoint('labs', arn('endpoint', 'TARGET1'), 'danau-raw');
+    assert.deepEqual(dms.calls[0]!.input, { Filters: [{ Name: 'endpoint-arn', Values: [arn('endpoint', 'TARGET1')] }] });
+  });
+
+  it("refuses another source's endpoint, or one with no folder or another bucket, saying how to fix it", async () => {
+    const check = (reply: DescribeEndpointsCommandOutput) => new DmsTaskManager(new FakeDms().reply('DescribeEndpointsCommand', reply)).checkTargetEndpoint('pharmacy', arn('endpoint', 'TARGET1'), 'danau-raw');
+    await assert.rejects(check(endpoint('labs')), (err: Error) => err instanceof DmsSettingsError && /BucketFolder "labs", not "pharmacy".*BucketFolder pharmacy/.test(err.message));
+    const noFolder = endpoint('labs');
+    delete noFolder.Endpoints[0]!.S3Settings.BucketFolder;
+    await assert.rejects(check(noFolder), /BucketFolder "", not "pharmacy"/);
+    await assert.rejects(check(endpoint('pharmacy', 'other-bucket')), /writes to bucket other-bucket, not the raw bucket danau-raw/);
+    await assert.rejects(check({ $metadata: {}, Endpoints: [] }), /endpoint .* does not exist/);
   });
 });

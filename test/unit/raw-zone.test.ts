@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { checkContinuity, checkFreshness, detectSchemaDrift } from '../../lib/raw-zone/checks';
 import { dmsSchema, encodeDmsParquet, formatCommitTimestamp, RawValueError, timestampMicros, type RawChange } from '../../lib/raw-zone/dms-file';
-import { cdcObjectKey, compareRawKeys, loadObjectKey, parseRawKey } from '../../lib/raw-zone/keys';
+import { cdcObjectKey, compareRawKeys, loadObjectKey, movedLegacyKey, parseRawKey, rawSegmentProblem, tablePrefix } from '../../lib/raw-zone/keys';
 import { readRawFileInfo } from '../../lib/raw-zone/read';
 import type { LakeColumn } from '../../lib/tables/definition';
 
@@ -127,20 +127,38 @@ describe('DMS Parquet files', () => {
 });
 
 describe('raw-zone keys', () => {
-  it('derives CDC keys from the first change, under DMS date folders', () => {
-    const key = cdcObjectKey('clinic', 'patients', '2026-11-23 04:05:06.123456', '0000000000000001a2b3');
-    assert.equal(key, 'clinic/patients/2026/11/23/20261123-040506123456-0000000000000001a2b3.parquet');
-    assert.equal(cdcObjectKey('clinic', 'patients', '2026-11-23 04:05:06.123456', '0000000000000001a2b3'), key);
-    assert.deepEqual(parseRawKey(key), { key, schema: 'clinic', table: 'patients', kind: 'cdc', date: '2026-11-23', firstChangeSeq: '0000000000000001a2b3' });
+  const patients = { source: 'clinic', schema: 'clinic', table: 'patients' };
+
+  it('derives CDC keys from the first change, under the source and DMS date folders', () => {
+    const key = cdcObjectKey(patients, '2026-11-23 04:05:06.123456', '0000000000000001a2b3');
+    assert.equal(key, 'clinic/clinic/patients/2026/11/23/20261123-040506123456-0000000000000001a2b3.parquet');
+    assert.equal(cdcObjectKey(patients, '2026-11-23 04:05:06.123456', '0000000000000001a2b3'), key);
+    assert.deepEqual(parseRawKey(key), { key, source: 'clinic', schema: 'clinic', table: 'patients', kind: 'cdc', date: '2026-11-23', firstChangeSeq: '0000000000000001a2b3' });
+  });
+
+  it('gives two sources with the same schema.table prefixes that share nothing', () => {
+    const labs = { source: 'labs', schema: 'public', table: 'lab_orders' };
+    const pharmacy = { source: 'pharmacy', schema: 'public', table: 'lab_orders' };
+    assert.equal(loadObjectKey(labs, 1), 'labs/public/lab_orders/LOAD00000001.parquet');
+    assert.notEqual(loadObjectKey(labs, 1), loadObjectKey(pharmacy, 1));
+    assert.ok(!tablePrefix(labs).startsWith(tablePrefix(pharmacy)) && !tablePrefix(pharmacy).startsWith(tablePrefix(labs)));
+    // A table whose name begins with another's does not share its prefix either.
+    assert.ok(!loadObjectKey({ ...labs, table: 'lab_orders_2' }, 1).startsWith(tablePrefix(labs)));
+  });
+
+  it('refuses names that would let two tables share a prefix', () => {
+    assert.throws(() => tablePrefix({ source: 'labs', schema: 'a', table: 'b/c' }), /table name "b\/c" contains "\/"/);
+    assert.throws(() => loadObjectKey({ source: 'labs', schema: '..', table: 't' }, 1), /schema name "\.\." is "\.\.", a path segment/);
+    assert.equal(rawSegmentProblem('Dispensed By'), null);
   });
 
   it('names full-load files with DMS hex counters and consumes them first', () => {
-    assert.equal(loadObjectKey('public', 'lab_orders', 10), 'public/lab_orders/LOAD0000000A.parquet');
+    assert.equal(loadObjectKey({ source: 'labs', schema: 'public', table: 'lab_orders' }, 10), 'labs/public/lab_orders/LOAD0000000A.parquet');
     const keys = [
-      'public/lab_orders/2026/11/23/20261123-000000000000-2.parquet',
-      'public/lab_orders/LOAD00000002.parquet',
-      'public/lab_orders/2026/11/22/20261122-235959999999-1.parquet',
-      'public/lab_orders/LOAD00000001.parquet',
+      'labs/public/lab_orders/2026/11/23/20261123-000000000000-2.parquet',
+      'labs/public/lab_orders/LOAD00000002.parquet',
+      'labs/public/lab_orders/2026/11/22/20261122-235959999999-1.parquet',
+      'labs/public/lab_orders/LOAD00000001.parquet',
     ].map(parseRawKey);
     assert.deepEqual(
       keys.sort(compareRawKeys).map((k) => k.key.split('/').pop()),
@@ -149,14 +167,30 @@ describe('raw-zone keys', () => {
   });
 
   it('reads the names DMS itself gives CDC files', () => {
-    const key = 'clinic/patients/2014/10/29/20141029-1134010000.parquet';
-    assert.deepEqual(parseRawKey(key), { key, schema: 'clinic', table: 'patients', kind: 'cdc', date: '2014-10-29' });
+    const key = 'clinic/clinic/patients/2014/10/29/20141029-1134010000.parquet';
+    assert.deepEqual(parseRawKey(key), { key, source: 'clinic', schema: 'clinic', table: 'patients', kind: 'cdc', date: '2014-10-29' });
+  });
+
+  it('tells a key of the layout before source prefixes from one of today, and orders them alike', () => {
+    // The segment counts differ, even when the source and the schema share a name (clinic.clinic).
+    const legacy = parseRawKey('clinic/patients/2026/11/23/20261123-000000000000-2.parquet');
+    assert.equal(legacy.source, undefined);
+    assert.equal(legacy.schema, 'clinic');
+    const legacyLoad = parseRawKey('clinic/patients/LOAD00000001.parquet');
+    assert.deepEqual([legacyLoad.source, legacyLoad.schema, legacyLoad.table], [undefined, 'clinic', 'patients']);
+    assert.equal(parseRawKey('clinic/clinic/patients/LOAD00000001.parquet').source, 'clinic');
+    // A checkpoint written before the move still orders today's keys.
+    const now = parseRawKey('clinic/clinic/patients/2026/11/23/20261123-000000000001-3.parquet');
+    assert.ok(compareRawKeys(now, legacy) > 0);
+    assert.equal(movedLegacyKey(legacy.key, 'clinic'), 'clinic/clinic/patients/2026/11/23/20261123-000000000000-2.parquet');
+    assert.throws(() => movedLegacyKey(now.key, 'clinic'), /already has a source prefix/);
   });
 
   it('refuses a key it does not recognise, naming it', () => {
-    assert.throws(() => parseRawKey('clinic/patients/2026/11/23/notes.txt'), /not a raw-zone file key: clinic\/patients\/2026\/11\/23\/notes.txt/);
-    assert.throws(() => parseRawKey('clinic/patients/2026/11/23/20261124-000000000000-1.parquet'), /not a raw-zone file key/);
-    assert.throws(() => cdcObjectKey('a', 'b', '2026-11-23 00:00:00', 'bad/seq'), /cannot be part of an object key/);
+    assert.throws(() => parseRawKey('labs/public/lab_orders/2026/11/23/notes.txt'), /not a raw-zone file key: labs\/public\/lab_orders\/2026\/11\/23\/notes.txt/);
+    assert.throws(() => parseRawKey('labs/public/lab_orders/2026/11/23/20261124-000000000000-1.parquet'), /not a raw-zone file key/);
+    assert.throws(() => parseRawKey('x/labs/public/lab_orders/LOAD00000001.parquet'), /not a raw-zone file key/);
+    assert.throws(() => cdcObjectKey({ source: 'a', schema: 'b', table: 'c' }, '2026-11-23 00:00:00', 'bad/seq'), /cannot be part of an object key/);
   });
 });
 

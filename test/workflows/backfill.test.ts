@@ -20,7 +20,7 @@ import { changelogBasePath, hudiTableName, lakeBasePath } from '../../lib/lake/b
 import { SparkSqlQueryEngine } from '../../lib/lake/query';
 import { parseModelsFile } from '../../lib/models/definition';
 import { encodeDmsParquet } from '../../lib/raw-zone/dms-file';
-import { cdcObjectKey } from '../../lib/raw-zone/keys';
+import { cdcObjectKey, rawTableOf } from '../../lib/raw-zone/keys';
 import type { LakeColumn } from '../../lib/tables/definition';
 import type { ArchivePartitionResult } from '../../workflows/archivePartition';
 import type { BackfillStatus, BackfillTableResult } from '../../workflows/backfillTable';
@@ -96,7 +96,7 @@ describe('backfillTable (a date range applied again after a lake-type fix, local
   async function putRawFile(day: string, seqPrefix: string, base: CanonicalRow, changes: { op: 'I' | 'U'; values: CanonicalRow }[]): Promise<string> {
     const t = orders();
     const commitTimestamp = `${day} 01:00:00.000000`;
-    const objectKey = cdcObjectKey(t.schemaName, t.tableName, commitTimestamp, seqOf(seqPrefix, 0));
+    const objectKey = cdcObjectKey(rawTableOf(t), commitTimestamp, seqOf(seqPrefix, 0));
     const columns = t.columns.map((c) => (c.name === 'ordering_doctor_id' || c.name === 'price' ? { ...c, lakeType: 'string' } : c));
     const body = await encodeDmsParquet({
       table: key(),

@@ -3,6 +3,7 @@
 // several times, and afterwards replaying the raw files in order reproduces every source table
 // exactly, with files that chain without gap or overlap. Real Temporal, MariaDB, PostgreSQL, S3.
 import assert from 'node:assert/strict';
+import { rawTableOf } from '../../lib/raw-zone/keys';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
@@ -112,11 +113,11 @@ describe('capture under worker crashes', () => {
       const actual = t.sourceName === pgSource
         ? await readPostgresTable(url, t.schemaName, t.tableName, t.columns, t.primaryKey)
         : await readMysqlTable(url, t.schemaName, t.tableName, t.columns, t.primaryKey);
-      const replayed = await replayRawTable(s3, bucket, t.schemaName, t.tableName, t.columns, t.primaryKey);
+      const replayed = await replayRawTable(s3, bucket, rawTableOf(t), t.columns, t.primaryKey);
       assert.equal(replayed.size, actual.size, `${t.tableName}: row count`);
       for (const [key, row] of actual) assert.deepEqual(replayed.get(key), row, `${t.tableName} row ${key}`);
       const infos = [];
-      for (const key of await listRawKeys(s3, bucket, t.schemaName, t.tableName)) infos.push(await readRawFileInfo(key, await getBytes(s3, bucket, key)));
+      for (const key of await listRawKeys(s3, bucket, rawTableOf(t))) infos.push(await readRawFileInfo(key, await getBytes(s3, bucket, key)));
       const continuity = checkContinuity(t.tableName, infos);
       assert.ok(continuity.ok, continuity.message);
     }

@@ -23,7 +23,7 @@ describe('captureSource (MariaDB)', () => {
     const status = await h.capture();
     const loaded = Object.fromEntries(status.last!.loaded.map((l) => [l.table, l.rows]));
     assert.equal(Object.keys(loaded).length, 2);
-    const keys = await listRawKeys(h.adapters.s3, h.bucket, 'clinic', 'patients');
+    const keys = await listRawKeys(h.adapters.s3, h.bucket, { source: h.source, schema: 'clinic', table: 'patients' });
     assert.ok(keys.length >= 1 && keys.every((k) => /\/LOAD[0-9A-F]{8}\.parquet$/.test(k)), keys.join(', '));
     await h.assertRawZoneMatchesSource();
   });
@@ -52,10 +52,10 @@ describe('captureSource (MariaDB)', () => {
   });
 
   it('writes nothing when nothing changed, and never rewrites a file', async () => {
-    const before = (await listRawKeys(h.adapters.s3, h.bucket, 'clinic', 'appointments')).length;
+    const before = (await listRawKeys(h.adapters.s3, h.bucket, { source: h.source, schema: 'clinic', table: 'appointments' })).length;
     const status = await h.capture();
     assert.equal(status.last!.changes, 0);
-    assert.equal((await listRawKeys(h.adapters.s3, h.bucket, 'clinic', 'appointments')).length, before);
+    assert.equal((await listRawKeys(h.adapters.s3, h.bucket, { source: h.source, schema: 'clinic', table: 'appointments' })).length, before);
   });
 
   it('reconciles a table on demand: counts and key checksum against the raw zone, naming keys it lacks', async () => {

@@ -24,7 +24,7 @@ describe('captureSource (PostgreSQL)', () => {
     const status = await h.capture();
     const loaded = Object.fromEntries(status.last!.loaded.map((l) => [l.table, l.rows]));
     assert.equal(Object.keys(loaded).length, 2);
-    const keys = await listRawKeys(h.adapters.s3, h.bucket, 'public', 'lab_orders');
+    const keys = await listRawKeys(h.adapters.s3, h.bucket, { source: h.source, schema: 'public', table: 'lab_orders' });
     assert.ok(keys.length >= 1 && keys.every((k) => /\/LOAD[0-9A-F]{8}\.parquet$/.test(k)), keys.join(', '));
     await h.assertRawZoneMatchesSource();
   });
@@ -95,7 +95,7 @@ describe('captureSource (PostgreSQL)', () => {
       await h.capture();
 
       // The replay renders values at the onboarded types: the retyped value is kept, not lost.
-      const replayed = await replayRawTable(h.adapters.s3, h.bucket, 'public', name, table.columns, table.primaryKey);
+      const replayed = await replayRawTable(h.adapters.s3, h.bucket, { source: h.source, schema: 'public', table: name }, table.columns, table.primaryKey);
       assert.deepEqual([...replayed.values()].map((r) => `${r.id}:${r.amount}`).sort(), ['1:11.00', '2:20.00', '3:30.00']);
 
       const result = (await h.client.workflow.execute('checkIngestion', {
@@ -144,14 +144,14 @@ describe('captureSource (PostgreSQL)', () => {
   });
 
   it('writes nothing when nothing changed, and never rewrites a file', async () => {
-    const before = (await listRawKeys(h.adapters.s3, h.bucket, 'public', 'lab_orders')).length;
+    const before = (await listRawKeys(h.adapters.s3, h.bucket, { source: h.source, schema: 'public', table: 'lab_orders' })).length;
     const status = await h.capture();
     assert.equal(status.last!.changes, 0);
-    assert.equal((await listRawKeys(h.adapters.s3, h.bucket, 'public', 'lab_orders')).length, before);
+    assert.equal((await listRawKeys(h.adapters.s3, h.bucket, { source: h.source, schema: 'public', table: 'lab_orders' })).length, before);
   });
 
   it('stops with a clear error when its replication slot is lost, keeping what was captured', async () => {
-    const before = (await listRawKeys(h.adapters.s3, h.bucket, 'public', 'lab_orders')).length;
+    const before = (await listRawKeys(h.adapters.s3, h.bucket, { source: h.source, schema: 'public', table: 'lab_orders' })).length;
     const admin = new pg.Client({ connectionString: h.sourceUrl });
     await admin.connect();
     await admin.query('SELECT pg_drop_replication_slot($1)', [`danau_${h.source}`]);
@@ -162,6 +162,6 @@ describe('captureSource (PostgreSQL)', () => {
       assert.match(failure.message, new RegExp(`source ${h.source}: the saved position .* can no longer be read .*re-snapshot`));
       return true;
     });
-    assert.equal((await listRawKeys(h.adapters.s3, h.bucket, 'public', 'lab_orders')).length, before);
+    assert.equal((await listRawKeys(h.adapters.s3, h.bucket, { source: h.source, schema: 'public', table: 'lab_orders' })).length, before);
   });
 });

@@ -20,7 +20,7 @@ import { SparkSqlQueryEngine } from '../../lib/lake/query';
 import { ErrorType } from '../../lib/common/errors';
 import { type ReplayLakeRowsInput, type ReplayLakeRowsResult } from '../../lib/lake/replay';
 import { encodeDmsParquet } from '../../lib/raw-zone/dms-file';
-import { cdcObjectKey } from '../../lib/raw-zone/keys';
+import { cdcObjectKey, rawTableOf } from '../../lib/raw-zone/keys';
 import type { LakeColumn } from '../../lib/tables/definition';
 import type { UpsertLakeTableResult } from '../../workflows/upsertLakeTable';
 import { CaptureHarness } from '../support/capture-harness';
@@ -63,7 +63,7 @@ describe('replayLakeRows (set-aside rows through the lake job again, local Spark
   async function putRawFile(t: TableRecord, day: string, seqPrefix: string, changes: { op: 'I' | 'U' | 'D'; values: Record<string, string | null> }[], columns: LakeColumn[] = t.columns): Promise<string> {
     const seq = (i: number) => `${seqPrefix}${i.toString(16).toUpperCase().padStart(8, '0')}`;
     const commitTimestamp = `${day} 01:00:00.000000`;
-    const key = cdcObjectKey(t.schemaName, t.tableName, commitTimestamp, seq(0));
+    const key = cdcObjectKey(rawTableOf(t), commitTimestamp, seq(0));
     const body = await encodeDmsParquet({ table: tableKeyOf(t), columns, previousChangeSeq: '', changes: changes.map((c, i) => ({ op: c.op, commitTimestamp, changeSeq: seq(i), values: c.values })) });
     await h.adapters.s3.send(new PutObjectCommand({ Bucket: h.bucket, Key: key, Body: body }));
     return key;

@@ -12,7 +12,7 @@ import type { TableRecord } from '../../lib/control-plane/store';
 import { hudiTableName, lakeBasePath } from '../../lib/lake/batches';
 import { SparkSqlQueryEngine, type LakeTableRef } from '../../lib/lake/query';
 import { encodeDmsParquet } from '../../lib/raw-zone/dms-file';
-import { cdcObjectKey } from '../../lib/raw-zone/keys';
+import { cdcObjectKey, rawTableOf } from '../../lib/raw-zone/keys';
 import { generateChanges } from '../../scripts/sample/generator';
 import type { UpsertLakeTableResult } from '../../workflows/upsertLakeTable';
 import { CaptureHarness } from '../support/capture-harness';
@@ -100,7 +100,7 @@ describe('upsertLakeTable (PostgreSQL sources, local Spark + Hudi)', () => {
   async function putLateFile(t: TableRecord, day: string, seqPrefix: string, changes: { op: 'I' | 'U' | 'D'; values: Record<string, string | null> }[], columns = t.columns): Promise<string> {
     const seq = (i: number) => `${seqPrefix}${i.toString(16).toUpperCase().padStart(8, '0')}`;
     const commitTimestamp = `${day} 01:00:00.000000`;
-    const key = cdcObjectKey(t.schemaName, t.tableName, commitTimestamp, seq(0));
+    const key = cdcObjectKey(rawTableOf(t), commitTimestamp, seq(0));
     const body = await encodeDmsParquet({
       table: tableKeyOf(t),
       columns,

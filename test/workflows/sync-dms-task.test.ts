@@ -15,7 +15,7 @@ import {
 import { ErrorType } from '../../lib/common/errors';
 import { WorkflowId } from '../../lib/common/temporal';
 import { createDmsClient } from '../../lib/aws/clients';
-import { replicationTaskId } from '../../lib/capture/dms-task';
+import { buildS3TargetSettings, replicationTaskId } from '../../lib/capture/dms-task';
 import type { ControlPlane } from '../../lib/control-plane/store';
 import { createLogger, installTemporalRuntime } from '../../lib/logging';
 import { parseTableDefinition } from '../../lib/tables/definition';
@@ -53,7 +53,15 @@ describe('syncDmsTask (DMS API on moto)', () => {
     dms = createDmsClient(config);
     const instance = await dms.send(new CreateReplicationInstanceCommand({ ReplicationInstanceIdentifier: `ri-${suffix}`.replace(/_/g, '-'), ReplicationInstanceClass: 'dms.t3.medium' }));
     const sourceEndpoint = await dms.send(new CreateEndpointCommand({ EndpointIdentifier: `src-${suffix}`.replace(/_/g, '-'), EndpointType: 'source', EngineName: 'mysql' }));
-    const targetEndpoint = await dms.send(new CreateEndpointCommand({ EndpointIdentifier: `raw-${suffix}`.replace(/_/g, '-'), EndpointType: 'target', EngineName: 's3' }));
+    // One target endpoint per source, its BucketFolder the source's name (the raw zone's <source>/ prefix).
+    const targetEndpoint = await dms.send(
+      new CreateEndpointCommand({
+        EndpointIdentifier: `raw-${suffix}`.replace(/_/g, '-'),
+        EndpointType: 'target',
+        EngineName: 's3',
+        S3Settings: buildS3TargetSettings({ bucket: config.buckets.raw, source, serviceAccessRoleArn: 'arn:aws:iam::123456789012:role/danau-dms-s3' }),
+      }),
+    );
     arns = {
       replicationInstanceArn: instance.ReplicationInstance!.ReplicationInstanceArn!,
       sourceEndpointArn: sourceEndpoint.Endpoint!.EndpointArn!,
@@ -118,6 +126,21 @@ describe('syncDmsTask (DMS API on moto)', () => {
       const failure = explainFailure(err);
       assert.equal(failure.type, ErrorType.DmsTaskConflict);
       assert.match(failure.message, new RegExp(`task for source ${source}: targetEndpointArn: "raw-zone" is not a DMS ARN`));
+      return true;
+    });
+    // Another source's endpoint (its BucketFolder is that source): the files would mix, so refused.
+    const shared = await dms.send(
+      new CreateEndpointCommand({
+        EndpointIdentifier: `raw-other-${suffix}`.replace(/_/g, '-'),
+        EndpointType: 'target',
+        EngineName: 's3',
+        S3Settings: buildS3TargetSettings({ bucket: testConfig().buckets.raw, source: 'pharmacy', serviceAccessRoleArn: 'arn:aws:iam::123456789012:role/danau-dms-s3' }),
+      }),
+    );
+    await assert.rejects(sync({ targetEndpointArn: shared.Endpoint!.EndpointArn! }), (err: unknown) => {
+      const failure = explainFailure(err);
+      assert.equal(failure.type, ErrorType.DmsTaskConflict);
+      assert.match(failure.message, new RegExp(`has BucketFolder "pharmacy", not "${source}"`));
       return true;
     });
     await assert.rejects(sync({ source: 'nowhere' }), (err: unknown) => {

@@ -188,7 +188,7 @@ describe('buildModels (MariaDB sources through the lake into PostgreSQL)', () =>
     const lateCity = ['Yogyakarta', 'Malang', 'Bogor'].find((c) => c !== loaded.city && c !== firstMove.city)!;
     values.city = lateCity;
     const body = await encodeDmsParquet({ table: `${h.source}.clinic.patients`, columns: patients.columns, previousChangeSeq: '', changes: [{ op: 'U', commitTimestamp, changeSeq: seq, values }] });
-    await h.adapters.s3.send(new PutObjectCommand({ Bucket: h.bucket, Key: cdcObjectKey('clinic', 'patients', commitTimestamp, seq), Body: body }));
+    await h.adapters.s3.send(new PutObjectCommand({ Bucket: h.bucket, Key: cdcObjectKey({ source: h.source, schema: 'clinic', table: 'patients' }, commitTimestamp, seq), Body: body }));
     history.get(p1)!.splice(1, 0, { ...history.get(p1)![0]!, city: lateCity });
 
     const key = `${h.source}.clinic.patients`;
