@@ -31,8 +31,11 @@ export class SecretUnavailableError extends Error {
 
 export interface SecretProvider {
   readonly kind: SecretProviderKind;
-  /** The secret's current value (possibly cached for the TTL); SecretUnavailableError when there is none. */
-  resolve(reference: string): Promise<string>;
+  /**
+   * The secret's current value (possibly cached for the TTL; `fresh` reads it anew and refreshes the
+   * cache); SecretUnavailableError when there is none.
+   */
+  resolve(reference: string, options?: { fresh?: boolean }): Promise<string>;
   /** What a reference names, for messages: "environment variable X", "Secrets Manager secret Y". */
   describe(reference: string): string;
   close(): void;
@@ -117,9 +120,9 @@ export class CachedSecretProvider implements SecretProvider {
     return this.inner.describe(reference);
   }
 
-  async resolve(reference: string): Promise<string> {
+  async resolve(reference: string, options: { fresh?: boolean } = {}): Promise<string> {
     const hit = this.cache.get(reference);
-    if (hit && hit.until > this.now()) return hit.value;
+    if (hit && hit.until > this.now() && !options.fresh) return hit.value;
     try {
       const value = await this.inner.resolve(reference);
       if (this.ttlMs > 0) this.cache.set(reference, { value, until: this.now() + this.ttlMs });

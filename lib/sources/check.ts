@@ -46,7 +46,9 @@ export async function checkSource(source: SourceRecord, secrets: SecretProvider)
   const base = { source: source.sourceName, secret: secrets.describe(source.connectionSecret) };
   let url: string;
   try {
-    url = await resolveConnectionUrl(source, secrets);
+    // Read anew: someone who just fixed a secret wants to know about the fix, and the refreshed
+    // value is what capture and onboarding use from now on.
+    url = await resolveConnectionUrl(source, secrets, { fresh: true });
   } catch (err) {
     if (err instanceof SourceConnectionError) return { ...base, ok: false, problem: 'secret', message: err.message };
     throw err;

@@ -51,11 +51,11 @@ export function connectionUrlFromSecret(engine: SourceEngine, databaseName: stri
   return `${scheme}://${encodeURIComponent(username)}:${encodeURIComponent(password)}@${host}:${port}/${encodeURIComponent(database)}`;
 }
 
-/** Resolves a source's connection URL now, through the secret provider. */
-export async function resolveConnectionUrl(source: SourceRecord, secrets: SecretProvider): Promise<string> {
+/** Resolves a source's connection URL now, through the secret provider (`fresh`: not from its cache). */
+export async function resolveConnectionUrl(source: SourceRecord, secrets: SecretProvider, options: { fresh?: boolean } = {}): Promise<string> {
   let value: string;
   try {
-    value = await secrets.resolve(source.connectionSecret);
+    value = await secrets.resolve(source.connectionSecret, options);
   } catch (err) {
     if (err instanceof SecretUnavailableError) throw new SourceConnectionError(source.sourceName, `source ${source.sourceName}: ${err.message}`);
     throw err;

@@ -13,6 +13,7 @@
 //   danau failed list|retry|skip       the failed-event store
 //   danau archive partition|tables|recover   raw-zone archival and recovery
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { TimeoutFailure, WorkflowFailedError } from '@temporalio/client';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -106,9 +107,18 @@ const sources = program.command('sources').description('source databases');
 /** Runs checkSource on the workers (control queue): they, not this machine, must reach the source. */
 async function checkSourceOnWorkers(input: CheckSourceInput): Promise<SourceCheckResult> {
   let result: SourceCheckResult | undefined;
+  const taskQueue = config().temporal.taskQueues.control;
   await withClient(async (client) => {
     const workflowId = WorkflowId.checkSource(input.source, new Date().toISOString().replace(/[:.]/g, '-'));
-    result = (await client.workflow.execute('checkSource', { taskQueue: config().temporal.taskQueues.control, workflowId, args: [input] })) as SourceCheckResult;
+    try {
+      // Bounded, so that with no worker running the command says so instead of waiting for ever.
+      result = (await client.workflow.execute('checkSource', { taskQueue, workflowId, args: [input], workflowExecutionTimeout: '2 minutes' })) as SourceCheckResult;
+    } catch (err) {
+      if (err instanceof WorkflowFailedError && err.cause instanceof TimeoutFailure) {
+        throw new UsageError(`source ${input.source}: no worker answered on task queue ${taskQueue} within 2 minutes; start the workers (npm run worker), or add --no-check`);
+      }
+      throw err;
+    }
   });
   return result!;
 }

@@ -64,7 +64,11 @@ describe('CachedSecretProvider', () => {
     assert.equal(await cached.resolve('X'), 'v1');
     now += 2;
     assert.equal(await cached.resolve('X'), 'v2', 'a rotated value is seen once the TTL has passed');
-    assert.equal(inner.reads, 3);
+    inner.value = 'v3';
+    assert.equal(await cached.resolve('X'), 'v2');
+    assert.equal(await cached.resolve('X', { fresh: true }), 'v3', 'fresh reads anew');
+    assert.equal(await cached.resolve('X'), 'v3', 'and refreshes the cache');
+    assert.equal(inner.reads, 4);
   });
 });
 

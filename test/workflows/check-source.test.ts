@@ -106,6 +106,11 @@ describe('checkSource workflow and danau sources add', () => {
     assert.equal(denied.problem, 'auth-failed');
     assert.equal(denied.message, `source denied: environment variable ${badPassword} resolves, but authentication failed for user ${wrong.username} at ${wrong.hostname}:${wrong.port}`);
     assert.doesNotMatch(JSON.stringify([missing, down, denied]), /Not-The-Password-42/);
+
+    // Fixed within the worker's cache TTL (60 s): the check reads the secret anew and sees the fix.
+    process.env[refused] = labsUrl;
+    const fixed = await check({ source: 'down', definition: definition(refused) }, 'fixed');
+    assert.equal(fixed.ok, true, fixed.message);
   });
 
   it('danau sources add checks from the worker: the variable only the worker has is enough, one it lacks is refused and not recorded', async () => {
