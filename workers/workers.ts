@@ -21,6 +21,7 @@ import { TASK_QUEUE_ROLES, type TaskQueueName } from '../lib/common/temporal';
 import { ControlPlane } from '../lib/control-plane/store';
 import { createS3Client } from '../lib/s3';
 import { SourceConnections } from '../lib/sources';
+import { createSecretProvider } from '../lib/secrets';
 import { CaptureConnections } from '../lib/capture';
 import { DmsTaskManager } from '../lib/capture/dms-task';
 import { createDmsClient, createEmrClient, createRedshiftDataClient } from '../lib/aws/clients';
@@ -46,7 +47,8 @@ export interface Adapters {
 
 export function createAdapters(config: DanauConfig): Adapters {
   const controlPlane = ControlPlane.connect(config.controlDatabaseUrl);
-  const sources = new SourceConnections(config.environment);
+  const secrets = createSecretProvider(config);
+  const sources = new SourceConnections(secrets);
   const s3 = createS3Client(config);
   const captures = new CaptureConnections();
   const dmsClient = createDmsClient(config);
@@ -70,6 +72,7 @@ export function createAdapters(config: DanauConfig): Adapters {
       emrClient?.destroy();
       await captures.closeAll();
       await sources.closeAll();
+      secrets.close();
       await controlPlane.close();
     },
   };

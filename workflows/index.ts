@@ -13,3 +13,4 @@ export { recoverTable } from './recoverTable';
 export { runTablePipeline } from './runTablePipeline';
 export { reprocessFailedEvents, replayLakeEvent } from './reprocessFailedEvents';
 export { backfillTable, reapplyLakeRange } from './backfillTable';
+export { checkSource } from './checkSource';

@@ -4,16 +4,18 @@ import { ApplicationFailure } from '@temporalio/common';
 import { log } from '@temporalio/activity';
 import { ErrorType } from '../../lib/common/errors';
 import type { ControlPlane } from '../../lib/control-plane/store';
-import { SourceConnectionError, type SourceConnections } from '../../lib/sources';
+import type { SourceConnections, SourceRecord } from '../../lib/sources';
+import { checkSource } from '../../lib/sources/check';
 import { checkAgainstSource, parseTableDefinition, tableRef, TableDefinitionError } from '../../lib/tables/definition';
 import type { OnboardingActivities } from '../../workflows/onboardTable';
+import type { SourceCheckActivities } from '../../workflows/checkSource';
 
 export interface ControlPlaneDeps {
   controlPlane: ControlPlane;
   sources: SourceConnections;
 }
 
-export function createControlPlaneActivities({ controlPlane, sources }: ControlPlaneDeps): OnboardingActivities {
+export function createControlPlaneActivities({ controlPlane, sources }: ControlPlaneDeps): OnboardingActivities & SourceCheckActivities {
   return {
     async inspectSourceTable(input) {
       let definition;
@@ -47,17 +49,17 @@ export function createControlPlaneActivities({ controlPlane, sources }: ControlP
           nonRetryable: true,
         });
       }
-      let db;
+      // A missing secret fails at once; a connection error is retried by the activity's retry
+      // policy: the source may be restarting.
+      let found;
       try {
-        db = sources.get(source);
+        found = await sources.get(source).describeTable(definition.schema, definition.table);
       } catch (err) {
-        if (err instanceof SourceConnectionError) {
+        if (err instanceof ApplicationFailure && err.type === ErrorType.SourceMisconfigured) {
           throw ApplicationFailure.create({ message: `${where}: ${err.message}`, type: ErrorType.SourceMisconfigured, nonRetryable: true });
         }
         throw err;
       }
-      // A connection error here is retried by the activity's retry policy: the source may be restarting.
-      const found = await db.describeTable(definition.schema, definition.table);
       if (!found) {
         throw ApplicationFailure.create({
           message: `${where}: table: ${definition.schema}.${definition.table} does not exist in source ${source.sourceName} (${source.engine} database ${source.databaseName})`,
@@ -68,6 +70,18 @@ export function createControlPlaneActivities({ controlPlane, sources }: ControlP
       const check = checkAgainstSource(definition, source.engine, found);
       log.info('inspected source table', { table: tableRef(definition), columns: found.columns.length, problems: check.problems.length });
       return { definition, sourceEngine: source.engine, ...check };
+    },
+
+    async checkSourceConnection({ source: name, definition }) {
+      let source: SourceRecord | null;
+      if (definition) source = { sourceName: name, description: '', ...definition };
+      else {
+        source = await controlPlane.getSource(name);
+        if (!source) throw ApplicationFailure.create({ message: `source: no source named ${name} is registered (danau sources add)`, type: ErrorType.UnknownSource, nonRetryable: true });
+      }
+      const result = await checkSource(source, sources.secrets);
+      log.info('checked source', { source: name, ok: result.ok, problem: result.problem ?? null });
+      return result;
     },
 
     async recordTable({ check, actor }) {

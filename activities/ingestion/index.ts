@@ -136,8 +136,7 @@ export function createIngestionActivities({ config, controlPlane, s3, captures, 
       const ctx = Context.current();
       const source = await controlPlane.getSource(sourceName);
       if (!source) throw ApplicationFailure.create({ message: `source: no source named ${sourceName} is registered`, type: ErrorType.UnknownSource, nonRetryable: true });
-      const url = config.environment[source.connectionEnv];
-      if (!url) throw ApplicationFailure.create({ message: `source ${sourceName}: environment variable ${source.connectionEnv} is not set`, type: ErrorType.SourceMisconfigured, nonRetryable: true });
+      const url = await sources.connectionUrl(source);
       const capture = captures.get(source, url);
 
       // Capture carries every onboarded table, enabled or not (enabled decides whether its pipeline

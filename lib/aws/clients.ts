@@ -1,11 +1,13 @@
-// The one place AWS service clients other than S3 are made (S3 has its own helper in lib/s3): the
-// region and credentials are S3's, and DANAU_AWS_API_ENDPOINT points them at a local AWS-API server
-// (moto) on one machine. On AWS it is unset and the SDK finds the regional endpoints itself.
+// The one place AWS service clients other than S3 are made (S3 has its own helper in lib/s3): DMS,
+// EMR, Athena, Redshift Data and Secrets Manager. The region and credentials are S3's, and
+// DANAU_AWS_API_ENDPOINT points them at a local AWS-API server (moto) on one machine. On AWS it is
+// unset and the SDK finds the regional endpoints itself.
 import { Readable } from 'node:stream';
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { DatabaseMigrationServiceClient } from '@aws-sdk/client-database-migration-service';
 import { EMRClient } from '@aws-sdk/client-emr';
 import { RedshiftDataClient } from '@aws-sdk/client-redshift-data';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { DanauConfig } from '../config';
 
 type AwsClientConfig = Pick<DanauConfig, 's3' | 'aws'>;
@@ -44,7 +46,7 @@ async function rewriteBody(response: RawHttpResponse): Promise<void> {
   response.body = Readable.from([Buffer.from(text, 'utf8')]);
 }
 
-type LocalTimestampsClient = DatabaseMigrationServiceClient | EMRClient | AthenaClient | RedshiftDataClient;
+type LocalTimestampsClient = DatabaseMigrationServiceClient | EMRClient | AthenaClient | RedshiftDataClient | SecretsManagerClient;
 
 function withLocalTimestamps<C extends LocalTimestampsClient>(client: C, config: AwsClientConfig): C {
   if (!config.aws.apiEndpoint) return client;
@@ -74,4 +76,8 @@ export function createAthenaClient(config: AwsClientConfig): AthenaClient {
 
 export function createRedshiftDataClient(config: AwsClientConfig): RedshiftDataClient {
   return withLocalTimestamps(new RedshiftDataClient(clientOptions(config)), config);
+}
+
+export function createSecretsManagerClient(config: AwsClientConfig): SecretsManagerClient {
+  return withLocalTimestamps(new SecretsManagerClient(clientOptions(config)), config);
 }

@@ -7,6 +7,7 @@ export const ErrorType = {
   InvalidTableDefinition: 'InvalidTableDefinition',
   /** A source named in a definition is not registered in the control plane, or is misconfigured. */
   UnknownSource: 'UnknownSource',
+  /** A source's secret is missing, unreadable or holds no connection URL; the message names the variable or secret. */
   SourceMisconfigured: 'SourceMisconfigured',
   /** The source database has no such table. */
   SourceTableNotFound: 'SourceTableNotFound',

@@ -48,6 +48,7 @@ export function parseTableKey(key: string): { source: string; schema: string; ta
 export const WorkflowId = {
   onboardTable: (t: { source: string; schema: string; table: string }) => `onboard-table/${tableKey(t)}`,
   checkStack: (runLabel: string) => `check-stack/${runLabel}`,
+  checkSource: (source: string, runLabel: string) => `check-source/${source}/${runLabel}`,
   captureSource: (source: string) => `capture/${source}`,
   checkIngestion: (table: string) => `check-ingestion/${table}`,
   reconcileTable: (table: string) => `reconcile/${table}`,

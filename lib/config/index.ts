@@ -75,6 +75,11 @@ const schema = z.object({
   DANAU_REDSHIFT_SECRET_ARN: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:/, 'must be a Secrets Manager ARN').optional(),
   // The role Redshift's COPY assumes to read staged Parquet from the processed bucket.
   DANAU_REDSHIFT_COPY_ROLE_ARN: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\//, 'must be an IAM role ARN').optional(),
+  // Where source connection secrets are read, each time a connection is made: the environment
+  // (process environment and the config files above, re-read at use) or AWS Secrets Manager.
+  DANAU_SECRETS: z.enum(['env', 'secretsmanager'], { error: 'must be env or secretsmanager' }).default('env'),
+  // How long a resolved secret is reused before it is read again (so a rotated value is picked up).
+  DANAU_SECRETS_TTL_SECONDS: optionalIntBetween(0, 3600),
   AWS_REGION: z.string().min(1).default('us-east-1'),
   // Optional: in AWS the SDK's default chain (instance or task role) finds credentials itself.
   AWS_ACCESS_KEY_ID: z.string().min(1).optional(),
@@ -144,7 +149,12 @@ export interface DanauConfig {
   alerts: { webhookUrl?: string };
   /** Raw-zone archival settings (DANAU_ARCHIVE_*, DANAU_RAW_SSE*). */
   archive: ArchiveSettings;
-  /** The environment the config was read from: source connection strings are looked up here by name. */
+  /** Source connection secrets: which provider resolves a source's secret reference, and for how long a value is reused. */
+  secrets: { provider: Parsed['DANAU_SECRETS']; ttlSeconds: number };
+  /**
+   * The environment the config was read from, at start-up (Spark's environment, the sample
+   * generator). Source secrets are not read from this snapshot but through lib/secrets, at use.
+   */
   environment: Readonly<Record<string, string | undefined>>;
 }
 
@@ -264,6 +274,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DanauConfig {
       getConcurrency: c.DANAU_ARCHIVE_GET_CONCURRENCY ?? DEFAULT_ARCHIVE_SETTINGS.getConcurrency,
       deflateLevel: c.DANAU_ARCHIVE_DEFLATE_LEVEL ?? DEFAULT_ARCHIVE_SETTINGS.deflateLevel,
     },
+    secrets: { provider: c.DANAU_SECRETS, ttlSeconds: c.DANAU_SECRETS_TTL_SECONDS ?? 60 },
     environment: merged,
   };
 }

@@ -175,8 +175,8 @@ export class ControlPlane {
   async upsertSource(def: SourceDefinition, actor: string): Promise<RecordOutcome> {
     return this.inTransaction(async (c) => {
       await lockSubject(c, `source:${def.name}`);
-      const before = await c.query<{ engine: string; database_name: string; connection_env: string; description: string }>(
-        'SELECT engine, database_name, connection_env, description FROM sources WHERE source_name = $1 FOR UPDATE',
+      const before = await c.query<{ engine: string; database_name: string; connection_secret: string; description: string }>(
+        'SELECT engine, database_name, connection_secret, description FROM sources WHERE source_name = $1 FOR UPDATE',
         [def.name],
       );
       const prior = before.rows[0];
@@ -184,15 +184,15 @@ export class ControlPlane {
         prior &&
         prior.engine === def.engine &&
         prior.database_name === def.database &&
-        prior.connection_env === def.connectionEnv &&
+        prior.connection_secret === def.connectionSecret &&
         prior.description === def.description;
       if (same) return 'unchanged';
       await c.query(
-        `INSERT INTO sources (source_name, engine, database_name, connection_env, description)
+        `INSERT INTO sources (source_name, engine, database_name, connection_secret, description)
          VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (source_name) DO UPDATE SET engine = EXCLUDED.engine, database_name = EXCLUDED.database_name,
-           connection_env = EXCLUDED.connection_env, description = EXCLUDED.description, updated_at = now()`,
-        [def.name, def.engine, def.database, def.connectionEnv, def.description],
+           connection_secret = EXCLUDED.connection_secret, description = EXCLUDED.description, updated_at = now()`,
+        [def.name, def.engine, def.database, def.connectionSecret, def.description],
       );
       const outcome: RecordOutcome = prior ? 'updated' : 'created';
       await this.audit(c, actor, `source.${outcome}`, `source:${def.name}`, { before: prior ?? null, after: def });
@@ -205,12 +205,12 @@ export class ControlPlane {
       source_name: string;
       engine: 'mysql' | 'postgres';
       database_name: string;
-      connection_env: string;
+      connection_secret: string;
       description: string;
-    }>('SELECT source_name, engine, database_name, connection_env, description FROM sources WHERE source_name = $1', [name]);
+    }>('SELECT source_name, engine, database_name, connection_secret, description FROM sources WHERE source_name = $1', [name]);
     const r = rows[0];
     return r
-      ? { sourceName: r.source_name, engine: r.engine, databaseName: r.database_name, connectionEnv: r.connection_env, description: r.description }
+      ? { sourceName: r.source_name, engine: r.engine, databaseName: r.database_name, connectionSecret: r.connection_secret, description: r.description }
       : null;
   }
 

@@ -62,6 +62,10 @@ export class MysqlSource implements SourceDatabase {
     return (rows as unknown as unknown[][]).map((r) => r.map((v) => (v === null ? '' : Buffer.isBuffer(v) ? v.toString('hex') : String(v as string | number))).join('|'));
   }
 
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }

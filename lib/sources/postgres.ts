@@ -75,6 +75,10 @@ export class PostgresSource implements SourceDatabase {
     return (rows as unknown as (string | null)[][]).map((r) => r.map((v) => v ?? '').join('|'));
   }
 
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }

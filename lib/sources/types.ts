@@ -5,8 +5,12 @@ export interface SourceRecord {
   sourceName: string;
   engine: SourceEngine;
   databaseName: string;
-  /** Name of the environment variable that holds the connection string. */
-  connectionEnv: string;
+  /**
+   * What holds the connection string, resolved by the secret provider (lib/secrets) when a
+   * connection is made: an environment variable name (DANAU_SECRETS=env) or a Secrets Manager
+   * secret name or ARN (DANAU_SECRETS=secretsmanager).
+   */
+  connectionSecret: string;
   description: string;
 }
 
@@ -41,5 +45,7 @@ export interface SourceDatabase {
   describeTable(schema: string, table: string): Promise<SourceTableDescription | null>;
   /** Every row's primary key as text (values joined by `|`), for reconciliation. */
   readKeys(schema: string, table: string, primaryKey: string[]): Promise<string[]>;
+  /** Connects (if not connected) and runs a trivial query. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -37,13 +37,27 @@ export const tableDefinitionSchema = z.strictObject({
 export type TableDefinitionInput = z.input<typeof tableDefinitionSchema>;
 export type TableDefinition = z.output<typeof tableDefinitionSchema>;
 
-export const sourceDefinitionSchema = z.strictObject({
-  name: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'must be lower-case letters, digits and _'),
-  engine: z.enum(['mysql', 'postgres'], { error: 'must be mysql or postgres' }),
-  database: identifier,
-  connectionEnv: z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'must name an environment variable, e.g. DANAU_SOURCE_CLINIC_URL'),
-  description: z.string().default(''),
-});
+const secretReference = z
+  .string()
+  .regex(/^[A-Za-z0-9/_+=.@:-]{1,2048}$/, 'must name an environment variable (DANAU_SOURCE_CLINIC_URL) or a Secrets Manager secret (danau/sources/clinic, or its ARN)');
+
+export const sourceDefinitionSchema = z
+  .strictObject({
+    name: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, 'must be lower-case letters, digits and _'),
+    engine: z.enum(['mysql', 'postgres'], { error: 'must be mysql or postgres' }),
+    database: identifier,
+    /** What holds the connection string, resolved by the worker's secret provider (DANAU_SECRETS). */
+    connectionSecret: secretReference.optional(),
+    /** The name this field had before secrets could live in Secrets Manager; still read from files. */
+    connectionEnv: secretReference.optional(),
+    description: z.string().default(''),
+  })
+  .superRefine(({ connectionSecret, connectionEnv }, ctx) => {
+    if (!connectionSecret === !connectionEnv) {
+      ctx.addIssue({ code: 'custom', path: ['connectionSecret'], message: connectionSecret ? 'give connectionSecret or connectionEnv, not both' : 'is required' });
+    }
+  })
+  .transform(({ connectionEnv, connectionSecret, ...rest }) => ({ ...rest, connectionSecret: (connectionSecret ?? connectionEnv)! }));
 export type SourceDefinition = z.output<typeof sourceDefinitionSchema>;
 
 /** A definition that failed validation, with one message per problem, each naming the table and field. */

@@ -211,7 +211,7 @@ async function main(): Promise<number> {
     await adapters.s3.send(new CreateBucketCommand({ Bucket: bucket }));
     undo.push({ what: `delete bucket ${bucket}`, run: async () => say(`deleted ${await emptyAndDeleteBucket(adapters.s3, bucket)} objects and bucket ${bucket}`) });
 
-    await controlPlane.upsertSource({ name: sources.postgres, engine: 'postgres', database: 'labs', connectionEnv: 'DANAU_SOURCE_LABS_URL', description: 'capture benchmark' }, 'bench');
+    await controlPlane.upsertSource({ name: sources.postgres, engine: 'postgres', database: 'labs', connectionSecret: 'DANAU_SOURCE_LABS_URL', description: 'capture benchmark' }, 'bench');
     undo.push({
       what: 'drop the benchmark replication slot and publication',
       run: async () => {
@@ -234,7 +234,7 @@ async function main(): Promise<number> {
         }
       },
     });
-    await controlPlane.upsertSource({ name: sources.mysql, engine: 'mysql', database: 'clinic', connectionEnv: 'DANAU_SOURCE_CLINIC_URL', description: 'capture benchmark' }, 'bench');
+    await controlPlane.upsertSource({ name: sources.mysql, engine: 'mysql', database: 'clinic', connectionSecret: 'DANAU_SOURCE_CLINIC_URL', description: 'capture benchmark' }, 'bench');
     const pgCatalog = new PostgresSource(labsUrl);
     const myCatalog = new MysqlSource(clinicUrl);
     try {

@@ -85,7 +85,7 @@ interface Onboarded {
 
 /** One source, `solo + burst` tables as rows (what `danau tables add` leaves), one enabled SCD1 model per table. */
 async function onboard(controlPlane: ControlPlane, source: string, solo: number, burst: number): Promise<Onboarded> {
-  await controlPlane.pool.query(`INSERT INTO sources (source_name, engine, database_name, connection_env, description) VALUES ($1, 'mysql', 'bench', 'DANAU_BENCH_UNUSED', 'bench:pipeline')`, [source]);
+  await controlPlane.pool.query(`INSERT INTO sources (source_name, engine, database_name, connection_secret, description) VALUES ($1, 'mysql', 'bench', 'DANAU_BENCH_UNUSED', 'bench:pipeline')`, [source]);
   const total = solo + burst;
   await controlPlane.pool.query(
     `INSERT INTO tables (source_name, schema_name, table_name, primary_key, precombine_field, partition_field, columns, freshness_sla_minutes)

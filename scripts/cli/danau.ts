@@ -2,7 +2,7 @@
 // danau: the command line for operating the platform.
 //   danau stack up|down|status         the local stack
 //   danau migrate                      apply control-plane migrations
-//   danau sources add|list             register source databases
+//   danau sources add|check|list       register source databases (checked from the workers)
 //   danau tables add|list|show         onboard tables (starts onboardTable workflows)
 //   danau sample load|generate         the sample healthcare sources
 //   danau check                        run the checkStack workflow through the workers
@@ -14,6 +14,7 @@
 //   danau failed list|retry|skip       the failed-event store
 //   danau archive partition|tables|recover   raw-zone archival and recovery
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { TimeoutFailure, WorkflowFailedError } from '@temporalio/client';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -39,6 +40,8 @@ import { registerScheduleCommands } from './commands/schedules';
 import { UsageError, actor, config, nonNegative, positiveInt, print, withClient, withControlPlane, workflowArgs } from './context';
 import type { OnboardTableResult } from '../../workflows/onboardTable';
 import type { CheckStackResult } from '../../workflows/checkStack';
+import type { CheckSourceInput } from '../../workflows/checkSource';
+import type { SourceCheckResult } from '../../lib/sources/check';
 import type { CaptureStatus } from '../../workflows/captureSource';
 import type { SyncDmsTaskResult } from '../../workflows/syncDmsTask';
 import type { UpsertLakeTableResult } from '../../workflows/upsertLakeTable';
@@ -107,19 +110,56 @@ program
 
 // --- sources -----------------------------------------------------------------------------------
 const sources = program.command('sources').description('source databases');
+
+/** Runs checkSource on the workers (control queue): they, not this machine, must reach the source. */
+async function checkSourceOnWorkers(input: CheckSourceInput): Promise<SourceCheckResult> {
+  let result: SourceCheckResult | undefined;
+  const taskQueue = config().temporal.taskQueues.control;
+  await withClient(async (client) => {
+    const workflowId = WorkflowId.checkSource(input.source, new Date().toISOString().replace(/[:.]/g, '-'));
+    try {
+      // Bounded, so that with no worker running the command says so instead of waiting for ever.
+      result = (await client.workflow.execute('checkSource', { taskQueue, workflowId, args: [input], workflowExecutionTimeout: '2 minutes' })) as SourceCheckResult;
+    } catch (err) {
+      if (err instanceof WorkflowFailedError && err.cause instanceof TimeoutFailure) {
+        throw new UsageError(`source ${input.source}: no worker answered on task queue ${taskQueue} within 2 minutes; start the workers (npm run worker), or add --no-check`);
+      }
+      throw err;
+    }
+  });
+  return result!;
+}
+
 sources
   .command('add')
-  .description('register (or update) a source database')
+  .description('register (or update) a source database, once the workers have resolved its secret and connected')
   .requiredOption('--name <name>', 'source name, e.g. clinic')
   .requiredOption('--engine <engine>', 'mysql or postgres')
   .requiredOption('--database <database>', 'database name at the source')
-  .requiredOption('--connection-env <VAR>', 'environment variable holding the connection string')
+  .option('--secret <ref>', 'what holds the connection string: an environment variable (DANAU_SECRETS=env) or a Secrets Manager secret name or ARN (DANAU_SECRETS=secretsmanager)')
+  .option('--connection-env <VAR>', 'the same as --secret (its name before secrets could live in Secrets Manager)')
   .option('--description <text>', 'what the source is', '')
-  .action(async (o: { name: string; engine: string; database: string; connectionEnv: string; description: string }) => {
-    const parsed = sourceDefinitionSchema.safeParse(o);
-    if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => `source ${o.name}: ${i.path.join('.')}: ${i.message}`).join('\n'));
-    const outcome = await withControlPlane((cp) => cp.upsertSource(parsed.data, actor()));
+  .option('--no-check', 'record it without asking the workers to connect (e.g. before its secret exists)')
+  .action(async (o: { name: string; engine: string; database: string; secret?: string; connectionEnv?: string; description: string; check: boolean }) => {
+    const parsed = sourceDefinitionSchema.safeParse({ name: o.name, engine: o.engine, database: o.database, connectionSecret: o.secret, connectionEnv: o.connectionEnv, description: o.description });
+    if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => `source ${o.name}: ${i.path.join('.') || '--secret'}: ${i.message}`).join('\n'));
+    const def = parsed.data;
+    if (o.check) {
+      const result = await checkSourceOnWorkers({ source: def.name, definition: { engine: def.engine, databaseName: def.database, connectionSecret: def.connectionSecret } });
+      if (!result.ok) throw new UsageError(`${result.message}\nsource ${def.name}: not recorded (fix the above and run this again, or add --no-check)`);
+      print(result.message);
+    }
+    const outcome = await withControlPlane((cp) => cp.upsertSource(def, actor()));
     print(`source ${o.name}: ${outcome}`);
+  });
+sources
+  .command('check')
+  .description('ask the workers to resolve a registered source\'s secret and connect')
+  .requiredOption('--name <name>', 'source name')
+  .action(async (o: { name: string }) => {
+    const result = await checkSourceOnWorkers({ source: o.name });
+    if (!result.ok) throw new UsageError(result.message);
+    print(result.message);
   });
 sources
   .command('list')
@@ -127,7 +167,7 @@ sources
   .action(async (o: { json?: boolean }) => {
     const rows = await withControlPlane((cp) => cp.listSources());
     if (o.json) return print(JSON.stringify(rows, null, 2));
-    for (const s of rows) print(`${s.sourceName.padEnd(12)} ${s.engine.padEnd(9)} ${s.databaseName.padEnd(14)} via $${s.connectionEnv}  ${s.description}`);
+    for (const s of rows) print(`${s.sourceName.padEnd(12)} ${s.engine.padEnd(9)} ${s.databaseName.padEnd(14)} secret ${s.connectionSecret}  ${s.description}`);
   });
 
 // --- tables ------------------------------------------------------------------------------------

@@ -85,7 +85,7 @@ describe('control-plane store', () => {
   };
 
   it('records a table once, audits each change, and reports unchanged re-runs', async () => {
-    assert.equal(await cp.upsertSource({ name: 'clinic', engine: 'mysql', database: 'clinic', connectionEnv: 'DANAU_SOURCE_CLINIC_URL', description: '' }, 'test'), 'created');
+    assert.equal(await cp.upsertSource({ name: 'clinic', engine: 'mysql', database: 'clinic', connectionSecret: 'DANAU_SOURCE_CLINIC_URL', description: '' }, 'test'), 'created');
     const def = parseTableDefinition({ source: 'clinic', schema: 'clinic', table: 'doctors', precombineField: 'updated_at', partitionField: 'updated_at' });
     const check = checkAgainstSource(def, 'mysql', found);
     const first = await cp.recordTable(def, check.primaryKey, check.columns, 'test');

@@ -85,7 +85,7 @@ describe('metrics endpoint', () => {
   before(async () => {
     ({ db, controlPlane } = await createScratchControlPlane());
     source = `met_${uniqueSuffix()}`;
-    await controlPlane.upsertSource({ name: source, engine: 'postgres', database: 'labs', connectionEnv: 'DANAU_SOURCE_LABS_URL', description: 'metrics test' }, 'test');
+    await controlPlane.upsertSource({ name: source, engine: 'postgres', database: 'labs', connectionSecret: 'DANAU_SOURCE_LABS_URL', description: 'metrics test' }, 'test');
     const onboard = async (table: string, freshnessSlaMinutes: number) =>
       (await controlPlane.recordTable(parseTableDefinition({ source, schema: 'public', table, precombineField: 'updated_at', partitionField: 'created_at', freshnessSlaMinutes }), ['id'], columns, 'test')).table;
     orders = await onboard('orders', 30);

@@ -35,7 +35,7 @@ export async function createArchiveFixture(): Promise<ArchiveFixture> {
   await s3.send(new CreateBucketCommand({ Bucket: rawBucket }));
   await s3.send(new CreateBucketCommand({ Bucket: archiveBucket }));
   const source = `arch_${suffix}`;
-  await controlPlane.upsertSource({ name: source, engine: 'postgres', database: 'labs', connectionEnv: 'DANAU_SOURCE_LABS_URL', description: 'archive test' }, 'test');
+  await controlPlane.upsertSource({ name: source, engine: 'postgres', database: 'labs', connectionSecret: 'DANAU_SOURCE_LABS_URL', description: 'archive test' }, 'test');
   const def = parseTableDefinition({ source, schema: 'public', table: 'events', precombineField: 'updated_at', partitionField: 'created_at', archiveAfterDays: 30 });
   const columns = [
     { name: 'id', sourceType: 'bigint', lakeType: 'bigint', nullable: false },

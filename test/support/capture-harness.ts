@@ -94,7 +94,7 @@ export class CaptureHarness {
     if (this.options.lake) await this.adapters.s3.send(new CreateBucketCommand({ Bucket: this.processedBucket }));
     const postgres = this.options.engine === 'postgres';
     await this.controlPlane.upsertSource(
-      { name: this.source, engine: this.options.engine, database: postgres ? 'labs' : 'clinic', connectionEnv: postgres ? 'DANAU_SOURCE_LABS_URL' : 'DANAU_SOURCE_CLINIC_URL', description: 'test' },
+      { name: this.source, engine: this.options.engine, database: postgres ? 'labs' : 'clinic', connectionSecret: postgres ? 'DANAU_SOURCE_LABS_URL' : 'DANAU_SOURCE_CLINIC_URL', description: 'test' },
       'test',
     );
     for (const [table, partitionField, settings] of this.options.tables) this.tables.push(await this.onboard(table, partitionField, true, settings));

@@ -36,7 +36,7 @@ import { CHANGE_SEQ_COLUMN, COMMIT_TS_COLUMN } from '../../lib/raw-zone/dms-file
 import { cdcObjectKey, loadObjectKey, parseRawKey } from '../../lib/raw-zone/keys';
 import type { SourceRecord } from '../../lib/sources/types';
 
-const clinic: SourceRecord = { sourceName: 'clinic', engine: 'mysql', databaseName: 'clinic', connectionEnv: 'DANAU_SOURCE_CLINIC_URL', description: '' };
+const clinic: SourceRecord = { sourceName: 'clinic', engine: 'mysql', databaseName: 'clinic', connectionSecret: 'DANAU_SOURCE_CLINIC_URL', description: '' };
 
 function table(tableId: number, tableName: string, over: Partial<TableRecord> = {}): TableRecord {
   return {

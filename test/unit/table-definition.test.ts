@@ -45,6 +45,8 @@ describe('parseOnboardingDocument', () => {
   it('accepts {sources, tables}, a list, or one table', () => {
     const src = { name: 'clinic', engine: 'mysql', database: 'clinic', connectionEnv: 'DANAU_SOURCE_CLINIC_URL' };
     assert.equal(parseOnboardingDocument({ sources: [src], tables: [good] }, 'f.yaml').sources.length, 1);
+    // connectionEnv, the field's name before secrets could live in Secrets Manager, still reads.
+    assert.equal(parseOnboardingDocument({ sources: [src], tables: [good] }, 'f.yaml').sources[0]!.connectionSecret, 'DANAU_SOURCE_CLINIC_URL');
     assert.equal(parseOnboardingDocument([good, { ...good, table: 'doctors' }], 'f.yaml').tables.length, 2);
     assert.equal(parseOnboardingDocument(good, 'flags').tables.length, 1);
   });

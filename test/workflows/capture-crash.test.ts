@@ -43,8 +43,8 @@ describe('capture under worker crashes', () => {
   before(async () => {
     ({ db, controlPlane } = await createScratchControlPlane());
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-    await controlPlane.upsertSource({ name: pgSource, engine: 'postgres', database: 'labs', connectionEnv: 'DANAU_SOURCE_LABS_URL', description: '' }, 'test');
-    await controlPlane.upsertSource({ name: mySource, engine: 'mysql', database: 'clinic', connectionEnv: 'DANAU_SOURCE_CLINIC_URL', description: '' }, 'test');
+    await controlPlane.upsertSource({ name: pgSource, engine: 'postgres', database: 'labs', connectionSecret: 'DANAU_SOURCE_LABS_URL', description: '' }, 'test');
+    await controlPlane.upsertSource({ name: mySource, engine: 'mysql', database: 'clinic', connectionSecret: 'DANAU_SOURCE_CLINIC_URL', description: '' }, 'test');
     const pgCatalog = new PostgresSource(env.DANAU_SOURCE_LABS_URL!);
     const myCatalog = new MysqlSource(env.DANAU_SOURCE_CLINIC_URL!);
     for (const [source, engine, schema, table, partitionField] of [

@@ -26,9 +26,9 @@ describe('onboardTable workflow', () => {
   before(async () => {
     installTemporalRuntime(createLogger('error'), 'error');
     ({ db, controlPlane } = await createScratchControlPlane());
-    await controlPlane.upsertSource({ name: 'clinic', engine: 'mysql', database: 'clinic', connectionEnv: 'DANAU_SOURCE_CLINIC_URL', description: '' }, 'test');
-    await controlPlane.upsertSource({ name: 'labs', engine: 'postgres', database: 'labs', connectionEnv: 'DANAU_SOURCE_LABS_URL', description: '' }, 'test');
-    await controlPlane.upsertSource({ name: 'broken', engine: 'postgres', database: 'x', connectionEnv: 'DANAU_TEST_UNSET_VARIABLE', description: '' }, 'test');
+    await controlPlane.upsertSource({ name: 'clinic', engine: 'mysql', database: 'clinic', connectionSecret: 'DANAU_SOURCE_CLINIC_URL', description: '' }, 'test');
+    await controlPlane.upsertSource({ name: 'labs', engine: 'postgres', database: 'labs', connectionSecret: 'DANAU_SOURCE_LABS_URL', description: '' }, 'test');
+    await controlPlane.upsertSource({ name: 'broken', engine: 'postgres', database: 'x', connectionSecret: 'DANAU_TEST_UNSET_VARIABLE', description: '' }, 'test');
     const config = testConfig({ DANAU_CONTROL_DATABASE_URL: db.url });
     connection = await NativeConnection.connect({ address: config.temporal.address });
     adapters = createAdapters(config);
@@ -157,6 +157,6 @@ describe('onboardTable workflow', () => {
 
     const broken = await failureOf({ source: 'broken', schema: 'public', table: 't', precombineField: 'c', partitionField: 'd' }, '-broken');
     assert.equal(broken.type, ErrorType.SourceMisconfigured);
-    assert.match(broken.message, /DANAU_TEST_UNSET_VARIABLE \(connection_env\) is not set/);
+    assert.match(broken.message, /^table broken\.public\.t: source broken: environment variable DANAU_TEST_UNSET_VARIABLE is not set in the worker's environment/);
   });
 });

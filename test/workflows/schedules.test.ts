@@ -32,7 +32,7 @@ describe('schedules sync', () => {
     ({ db, controlPlane } = await createScratchControlPlane());
     store = new ScheduleStore(controlPlane.pool);
     client = await connectClient(config);
-    await controlPlane.pool.query(`INSERT INTO sources (source_name, engine, database_name, connection_env) VALUES ($1, 'postgres', 'x', 'X_URL')`, [source]);
+    await controlPlane.pool.query(`INSERT INTO sources (source_name, engine, database_name, connection_secret) VALUES ($1, 'postgres', 'x', 'X_URL')`, [source]);
     for (const t of ['patients', 'visits', 'labs']) {
       await controlPlane.pool.query(
         `INSERT INTO tables (source_name, schema_name, table_name, primary_key, precombine_field, partition_field, columns, schedule_cron) VALUES ($1, 'public', $2, '{id}', 'id', 'id', $3, '*/5 * * * *')`,

@@ -42,7 +42,7 @@ describe('syncDmsTask (DMS API on moto)', () => {
     ({ db, controlPlane } = await createScratchControlPlane());
     const config = testConfig({ DANAU_CONTROL_DATABASE_URL: db.url });
     assert.ok(config.aws.apiEndpoint, 'DANAU_AWS_API_ENDPOINT is not set: the stack (scripts/stack/aws-api.sh) provides it');
-    await controlPlane.upsertSource({ name: source, engine: 'mysql', database: 'clinic', connectionEnv: 'DANAU_SOURCE_CLINIC_URL', description: '' }, 'test');
+    await controlPlane.upsertSource({ name: source, engine: 'mysql', database: 'clinic', connectionSecret: 'DANAU_SOURCE_CLINIC_URL', description: '' }, 'test');
     const def = parseTableDefinition({ source, schema: 'clinic', table: 'patients', precombineField: 'updated_at', partitionField: 'registered_at' });
     await controlPlane.recordTable(def, ['patient_id'], [
       { name: 'patient_id', sourceType: 'int(11)', lakeType: 'int', nullable: false },
