@@ -1,12 +1,16 @@
 // Issue 12 on PostgreSQL: a table whose columns have spaces, mixed case, reserved words and a quote
 // in their names is onboarded with lake names, captured (full load and changes) with its names
 // quoted as PostgreSQL quotes them, and reconciled; the raw files keep the source's names, as DMS
-// writes them. Real Temporal, PostgreSQL (logical replication) and S3 server; a scratch table.
+// writes them. A table whose names differ only in case is refused at onboarding, naming both.
+// Real Temporal, PostgreSQL (logical replication) and S3 server; scratch tables.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ErrorType } from '../../lib/common/errors';
 import { WorkflowId } from '../../lib/common/temporal';
 import { readRawFileInfo } from '../../lib/raw-zone/read';
+import { explainFailure } from '../../lib/temporal/client';
 import type { ReconcileTableResult } from '../../workflows/reconcileTable';
 import { CaptureHarness } from '../support/capture-harness';
 import { getBytes, listRawKeys } from '../support/replay';
@@ -15,6 +19,7 @@ import { uniqueSuffix } from '../support/stack';
 describe('captureSource with source column names (PostgreSQL)', () => {
   const table = `dispensing_${uniqueSuffix()}`;
   const h = new CaptureHarness({ engine: 'postgres', tables: [[table, 'Dispensed At', { precombineField: 'Updated At' }]] });
+  const clash = `${table}_clash`;
   const admin = new pg.Client({ connectionString: h.sourceUrl });
   const sourceNames = ['Dispense ID', 'Dispensed By', 'order', 'group', 'Say "Hi"', 'MixedCase', 'Dispensed At', 'Updated At'];
 
@@ -29,7 +34,7 @@ describe('captureSource with source column names (PostgreSQL)', () => {
   });
   after(async () => {
     await h.stop();
-    await admin.query(`DROP TABLE IF EXISTS public.${table}`);
+    await admin.query(`DROP TABLE IF EXISTS public.${table}, public.${clash}`);
     await admin.end();
   });
 
@@ -76,5 +81,22 @@ describe('captureSource with source column names (PostgreSQL)', () => {
     })) as ReconcileTableResult;
     assert.equal(reconciled.match, true, JSON.stringify(reconciled));
     assert.equal(reconciled.source.rows, 5);
+  });
+
+  it('refuses, through onboardTable, a table whose column names differ only in case, naming both', async () => {
+    await admin.query(`CREATE TABLE public.${clash} (id bigint PRIMARY KEY, "Code" text, "code" text, updated_at timestamptz NOT NULL)`);
+    const input = { source: h.source, schema: 'public', table: clash, precombineField: 'updated_at', partitionField: 'updated_at' };
+    const failure = await h.client.workflow
+      .execute('onboardTable', { taskQueue: h.config.temporal.taskQueues.control, workflowId: h.nextId(WorkflowId.onboardTable(input)), args: [input] })
+      .then(
+        () => assert.fail('the table was onboarded'),
+        (err: unknown) => {
+          assert.ok(err instanceof WorkflowFailedError, String(err));
+          return explainFailure(err);
+        },
+      );
+    assert.equal(failure.type, ErrorType.InvalidTableDefinition);
+    assert.match(failure.message, /columns "Code" and "code" would share the lake name code/);
+    assert.equal(await h.controlPlane.getTable(h.source, 'public', clash), null, 'nothing recorded');
   });
 });
