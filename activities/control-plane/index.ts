@@ -67,7 +67,9 @@ export function createControlPlaneActivities({ controlPlane, sources }: ControlP
           nonRetryable: true,
         });
       }
-      const check = checkAgainstSource(definition, source.engine, found);
+      // A table onboarded again keeps the lake names its Hudi table already has.
+      const prior = await controlPlane.getTable(definition.source, definition.schema, definition.table);
+      const check = checkAgainstSource(definition, source.engine, found, prior?.columns ?? []);
       log.info('inspected source table', { table: tableRef(definition), columns: found.columns.length, problems: check.problems.length });
       return { definition, sourceEngine: source.engine, ...check };
     },

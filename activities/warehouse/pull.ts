@@ -31,7 +31,8 @@ export async function modelAndSource(controlPlane: ControlPlane, name: string): 
   const [source, schema, tableName] = model.source.split('.') as [string, string, string];
   const table = await controlPlane.getTable(source, schema, tableName);
   if (!table) invalid(`model ${name}: source: table ${model.source} is not onboarded (danau tables list)`);
-  const known = new Set(table.columns.map((c) => c.name));
+  // Models name columns by their lake names (the change log's).
+  const known = new Set(table.columns.map((c) => c.lakeName));
   const missing = modelSourceColumns(model).filter((c) => !known.has(c));
   if (missing.length) invalid(`model ${name}: column(s) ${missing.join(', ')} are not in ${model.source}`);
   return { model, table };

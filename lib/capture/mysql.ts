@@ -6,7 +6,8 @@ import mysql from 'mysql2/promise';
 import type ZongJiType from '@vlasky/zongji' with { 'resolution-mode': 'import' };
 import type { AnyBinlogEvent, ColumnSchema, RowData } from '@vlasky/zongji' with { 'resolution-mode': 'import' };
 import type { SourceValue } from '../raw-zone/dms-file';
-import { quoteIdent, quoteQualified } from '../sql/identifiers';
+import { quoteSourceIdent, quoteSourceQualified } from '../sql/identifiers';
+import { lakeColumnName } from '../tables/lake-names';
 import type { LakeColumn } from '../tables/definition';
 import { mysqlLakeType } from '../tables/lake-types';
 import { CaptureError, type CaptureWindowRead, type CapturedTable, type SnapshotPoint, type SnapshotReader, type SourceCapture, type StreamState } from './source-capture';
@@ -31,10 +32,10 @@ export function lakeColumnOfBinlog(c: ColumnSchema, known: LakeColumn | undefine
     numericPrecision: precision ? Number(precision[1]) : null,
     numericScale: precision ? Number(precision[2]) : null,
   });
-  if (!('lakeType' in mapped)) return known ?? { name: c.COLUMN_NAME, sourceType: columnType, lakeType: 'string', nullable: true };
+  if (!('lakeType' in mapped)) return known ?? { name: c.COLUMN_NAME, lakeName: lakeColumnName(c.COLUMN_NAME), sourceType: columnType, lakeType: 'string', nullable: true };
   const widthLost = known?.lakeType === 'boolean' && (columnType === 'tinyint' || columnType === 'bit(1)');
   if (known && (known.lakeType === mapped.lakeType || widthLost)) return known;
-  return { name: c.COLUMN_NAME, sourceType: known ? `${columnType} (was ${known.sourceType})` : columnType, lakeType: mapped.lakeType, nullable: known?.nullable ?? true };
+  return { name: c.COLUMN_NAME, lakeName: known?.lakeName ?? lakeColumnName(c.COLUMN_NAME), sourceType: known ? `${columnType} (was ${known.sourceType})` : columnType, lakeType: mapped.lakeType, nullable: known?.nullable ?? true };
 }
 
 export interface BinlogPosition {
@@ -127,14 +128,15 @@ export class MysqlCapture implements SourceCapture {
       const point = { file, position };
       const reader: SnapshotReader = {
         readTable: async (table, batchRows, onBatch) => {
-          const cols = table.columns.map((c) => quoteIdent(c.name, 'mysql')).join(', ');
-          const key = table.primaryKey.map((k) => quoteIdent(k, 'mysql'));
+          // Source names as the source spells them (issue 12), backticks in a name doubled.
+          const cols = table.columns.map((c) => quoteSourceIdent(c.name, 'mysql')).join(', ');
+          const key = table.primaryKey.map((k) => quoteSourceIdent(k, 'mysql'));
           let last: unknown[] | null = null;
           let total = 0;
           for (;;) {
             const where: string = last ? `WHERE (${key.join(', ')}) > (${key.map(() => '?').join(', ')})` : '';
             const [rows]: [mysql.RowDataPacket[], mysql.FieldPacket[]] = await conn.query<mysql.RowDataPacket[]>(
-              `SELECT ${cols} FROM ${quoteQualified(table.schema, table.table, 'mysql')} ${where} ORDER BY ${key.join(', ')} LIMIT ${batchRows}`,
+              `SELECT ${cols} FROM ${quoteSourceQualified(table.schema, table.table, 'mysql')} ${where} ORDER BY ${key.join(', ')} LIMIT ${batchRows}`,
               last ?? [],
             );
             if (rows.length === 0) break;

@@ -3,7 +3,8 @@
 // pg_logical_slot_peek_binary_changes. Peeking does not consume: the slot is advanced only after a
 // window's files are in S3, so a worker killed at any point loses nothing.
 import pg from 'pg';
-import { quoteIdent, quoteQualified } from '../sql/identifiers';
+import { quoteIdent, quoteSourceIdent, quoteSourceQualified } from '../sql/identifiers';
+import { lakeColumnName } from '../tables/lake-names';
 import type { SourceValue } from '../raw-zone/dms-file';
 import type { LakeColumn } from '../tables/definition';
 import { postgresLakeType } from '../tables/lake-types';
@@ -68,7 +69,7 @@ const OID_TYPE_NAMES: Record<number, string> = {
  */
 export function lakeColumnOfRelation(c: RelationColumn, known: LakeColumn | undefined): LakeColumn {
   const dataType = OID_TYPE_NAMES[c.typeOid];
-  if (!dataType) return known ?? { name: c.name, sourceType: `oid ${c.typeOid}`, lakeType: 'string', nullable: true };
+  if (!dataType) return known ?? { name: c.name, lakeName: lakeColumnName(c.name), sourceType: `oid ${c.typeOid}`, lakeType: 'string', nullable: true };
   // numeric's type modifier packs precision and scale, offset by the 4-byte header (-1: unconstrained).
   const t = c.typeModifier - 4;
   const constrained = dataType === 'numeric' && c.typeModifier >= 4;
@@ -82,7 +83,7 @@ export function lakeColumnOfRelation(c: RelationColumn, known: LakeColumn | unde
   });
   const lakeType = 'lakeType' in mapped ? mapped.lakeType : 'string';
   if (known && known.lakeType === lakeType) return known;
-  return { name: c.name, sourceType: known ? `${dataType} (was ${known.sourceType})` : dataType, lakeType, nullable: known?.nullable ?? true };
+  return { name: c.name, lakeName: known?.lakeName ?? lakeColumnName(c.name), sourceType: known ? `${dataType} (was ${known.sourceType})` : dataType, lakeType, nullable: known?.nullable ?? true };
 }
 
 export class PostgresCapture implements SourceCapture {
@@ -175,7 +176,7 @@ export class PostgresCapture implements SourceCapture {
     const published = new Set(rows.map((r) => `${r.schemaname}.${r.tablename}`));
     const missing = tables.filter((t) => !published.has(`${t.schema}.${t.table}`));
     if (missing.length === 0) return [];
-    const list = missing.map((t) => quoteQualified(t.schema, t.table)).join(', ');
+    const list = missing.map((t) => quoteSourceQualified(t.schema, t.table, 'postgres')).join(', ');
     await this.pool.query(
       pubs.length ? `ALTER PUBLICATION ${quoteIdent(this.publication)} ADD TABLE ${list}` : `CREATE PUBLICATION ${quoteIdent(this.publication)} FOR TABLE ${list}`,
     );
@@ -222,10 +223,11 @@ export class PostgresCapture implements SourceCapture {
     batchRows: number,
     onBatch: (rows: Record<string, SourceValue>[]) => Promise<void>,
   ): Promise<number> {
-    const cursor = quoteIdent(`danau_load_${table.table}`.slice(0, 60));
-    const cols = table.columns.map((c) => quoteIdent(c.name)).join(', ');
-    const keyOrder = table.primaryKey.map((c) => quoteIdent(c)).join(', ');
-    await snapshot.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR SELECT ${cols} FROM ${quoteQualified(table.schema, table.table)} ORDER BY ${keyOrder}`);
+    const cursor = quoteIdent(`danau_load_${table.table.replace(/[^A-Za-z0-9_]/g, '_')}`.slice(0, 60));
+    // Source names as the source spells them (issue 12: `"Dispensed By"`), never checked against our own pattern.
+    const cols = table.columns.map((c) => quoteSourceIdent(c.name, 'postgres')).join(', ');
+    const keyOrder = table.primaryKey.map((c) => quoteSourceIdent(c, 'postgres')).join(', ');
+    await snapshot.query(`DECLARE ${cursor} NO SCROLL CURSOR FOR SELECT ${cols} FROM ${quoteSourceQualified(table.schema, table.table, 'postgres')} ORDER BY ${keyOrder}`);
     let total = 0;
     for (;;) {
       const { rows } = await snapshot.query<Record<string, string | null>>({ text: `FETCH ${batchRows} FROM ${cursor}`, types: TEXT_TYPES });

@@ -777,7 +777,7 @@ function sameColumns(a: LakeColumn[], b: LakeColumn[]): boolean {
     a.length === b.length &&
     a.every((c, i) => {
       const d = b[i]!;
-      return c.name === d.name && c.sourceType === d.sourceType && c.lakeType === d.lakeType && c.nullable === d.nullable;
+      return c.name === d.name && c.lakeName === d.lakeName && c.sourceType === d.sourceType && c.lakeType === d.lakeType && c.nullable === d.nullable;
     })
   );
 }

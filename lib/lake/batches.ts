@@ -6,6 +6,7 @@ import type { DanauConfig } from '../config';
 import type { TableRecord } from '../control-plane/store';
 import { tableKey } from '../common/temporal';
 import type { RawKey } from '../raw-zone/keys';
+import { lakeNameOf } from '../tables/lake-names';
 
 export interface RawFile {
   key: string;
@@ -146,7 +147,9 @@ export interface LakeUpsertSpec {
   /** Deleted keys with their delete's change sequence, so a late older change stays set aside (README, lake). */
   tombstonesBasePath: string;
   files: string[];
-  columns: { name: string; lakeType: string }[];
+  /** `name` is the lake name; `sourceName` the raw files' (the job renames on read, issue 12). */
+  columns: { name: string; sourceName: string; lakeType: string }[];
+  /** Lake names, as are the precombine and partition fields. */
   primaryKey: string[];
   precombineField: string;
   partitionField: string;
@@ -184,10 +187,10 @@ export function buildUpsertSpec(
     changelogBasePath: changelogBasePath(config, table),
     tombstonesBasePath: tombstonesBasePath(config, table),
     files: files.map((f) => `s3://${config.buckets.raw}/${f.key}`),
-    columns: table.columns.map((c) => ({ name: c.name, lakeType: c.lakeType })),
-    primaryKey: table.primaryKey,
-    precombineField: table.precombineField,
-    partitionField: table.partitionField,
+    columns: table.columns.map((c) => ({ name: c.lakeName, sourceName: c.name, lakeType: c.lakeType })),
+    primaryKey: table.primaryKey.map((k) => lakeNameOf(table.columns, k)),
+    precombineField: lakeNameOf(table.columns, table.precombineField),
+    partitionField: lakeNameOf(table.columns, table.partitionField),
     timezone: config.timezone,
     tableType: table.hudiTableType,
     indexType: table.hudiIndexType,

@@ -13,8 +13,9 @@ export interface ModelContext {
   models: ReadonlyMap<string, { model: ModelDefinition; table: TableRecord }>;
 }
 
+// Models name a table's columns by their lake names: the names the change log and the warehouse have.
 function columnDefs(table: TableRecord, names: string[]): ColumnDef[] {
-  const byName = new Map(table.columns.map((c) => [c.name, c]));
+  const byName = new Map(table.columns.map((c) => [c.lakeName, c]));
   return names.map((n) => {
     const c = byName.get(n);
     if (!c) throw new Error(`column ${n} is not in ${table.sourceName}.${table.schemaName}.${table.tableName}`);

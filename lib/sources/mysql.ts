@@ -1,5 +1,5 @@
 import mysql from 'mysql2/promise';
-import { quoteIdent, quoteQualified } from '../sql/identifiers';
+import { quoteSourceIdent, quoteSourceQualified } from '../sql/identifiers';
 import type { SourceColumn, SourceDatabase, SourceTableDescription } from './types';
 
 interface ColumnRow extends mysql.RowDataPacket {
@@ -56,7 +56,7 @@ export class MysqlSource implements SourceDatabase {
 
   async readKeys(schema: string, table: string, primaryKey: string[]): Promise<string[]> {
     const [rows] = await this.pool.query<mysql.RowDataPacket[]>({
-      sql: `SELECT ${primaryKey.map((k) => quoteIdent(k, 'mysql')).join(', ')} FROM ${quoteQualified(schema, table, 'mysql')}`,
+      sql: `SELECT ${primaryKey.map((k) => quoteSourceIdent(k, 'mysql')).join(', ')} FROM ${quoteSourceQualified(schema, table, 'mysql')}`,
       rowsAsArray: true,
     });
     return (rows as unknown as unknown[][]).map((r) => r.map((v) => (v === null ? '' : Buffer.isBuffer(v) ? v.toString('hex') : String(v as string | number))).join('|'));

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { quoteIdent, quoteQualified } from '../sql/identifiers';
+import { quoteSourceIdent, quoteSourceQualified } from '../sql/identifiers';
 import type { SourceColumn, SourceDatabase, SourceTableDescription } from './types';
 
 export class PostgresSource implements SourceDatabase {
@@ -67,9 +67,9 @@ export class PostgresSource implements SourceDatabase {
   }
 
   async readKeys(schema: string, table: string, primaryKey: string[]): Promise<string[]> {
-    const cols = primaryKey.map((k) => `${quoteIdent(k)}::text`).join(`, `);
+    const cols = primaryKey.map((k) => `${quoteSourceIdent(k, 'postgres')}::text`).join(`, `);
     const { rows } = await this.pool.query<Record<string, string | null>>({
-      text: `SELECT ${cols} FROM ${quoteQualified(schema, table)}`,
+      text: `SELECT ${cols} FROM ${quoteSourceQualified(schema, table, 'postgres')}`,
       rowMode: 'array',
     } as pg.QueryConfig);
     return (rows as unknown as (string | null)[][]).map((r) => r.map((v) => v ?? '').join('|'));

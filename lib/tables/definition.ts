@@ -4,11 +4,15 @@
 import { z } from 'zod';
 import { isValidIdentifier } from '../sql/identifiers';
 import type { SourceEngine, SourceTableDescription } from '../sources/types';
+import { assignLakeNames, unusableSourceName } from './lake-names';
 import { mysqlLakeType, postgresLakeType } from './lake-types';
 
 const identifier = z
   .string({ error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string') })
   .refine(isValidIdentifier, { message: 'must be a SQL identifier (letters, digits, _; at most 63 characters)' });
+
+// A column as the source spells it (spaces, mixed case, a backtick: issue 12): any non-empty name.
+const columnName = z.string({ error: 'is required' }).min(1, 'must name a column').max(255, 'is longer than any source allows');
 
 // Five-field cron: minute hour day-of-month month day-of-week.
 const cron = z.string().regex(/^\s*(\S+\s+){4}\S+\s*$/, 'must be a five-field cron expression such as */5 * * * *');
@@ -18,9 +22,10 @@ export const tableDefinitionSchema = z.strictObject({
   schema: identifier,
   table: identifier,
   /** Defaults to the source table's primary key; if given, it must equal it. */
-  primaryKey: z.array(identifier).min(1, 'must name at least one column').optional(),
-  precombineField: identifier,
-  partitionField: identifier,
+  primaryKey: z.array(columnName).min(1, 'must name at least one column').optional(),
+  /** Source column names, as the source spells them (each column's lake name is derived at onboarding). */
+  precombineField: columnName,
+  partitionField: columnName,
   hudiTableType: z.enum(['COPY_ON_WRITE', 'MERGE_ON_READ'], { error: 'must be COPY_ON_WRITE or MERGE_ON_READ' }).default('COPY_ON_WRITE'),
   cleanerCommitsRetained: z.number().int().positive().default(15),
   /** BLOOM (non-global, the seed's choice) or GLOBAL_BLOOM (a key may move between partitions). */
@@ -136,7 +141,10 @@ export function parseOnboardingDocument(doc: unknown, origin: string): Onboardin
 }
 
 export interface LakeColumn {
+  /** The name at the source, and in the raw files (as DMS writes them). */
   name: string;
+  /** The name in the lake (Hudi, Glue) and the warehouse; see lib/tables/lake-names.ts. */
+  lakeName: string;
   sourceType: string;
   lakeType: string;
   nullable: boolean;
@@ -152,10 +160,11 @@ export interface SourceCheck {
 }
 
 /**
- * Checks a definition against the live table: primary key, column types, precombine and partition fields. Each problem is `field: what is wrong`; the caller
- * names the table once.
+ * Checks a definition against the live table: primary key, column types and lake names, precombine and
+ * partition fields. Each problem is `field: what is wrong`; the caller names the table once.
+ * `recorded`: the columns recorded when the table was onboarded before, whose lake names are kept.
  */
-export function checkAgainstSource(def: TableDefinition, engine: SourceEngine, found: SourceTableDescription): SourceCheck {
+export function checkAgainstSource(def: TableDefinition, engine: SourceEngine, found: SourceTableDescription, recorded: readonly LakeColumn[] = []): SourceCheck {
   const problems: string[] = [];
   const names = new Set(found.columns.map((c) => c.name));
 
@@ -170,11 +179,18 @@ export function checkAgainstSource(def: TableDefinition, engine: SourceEngine, f
     if (!names.has(def[field])) problems.push(`${field}: column ${def[field]} does not exist in the source table`);
   }
 
+  const naming = assignLakeNames(
+    found.columns.map((c) => c.name),
+    new Map(recorded.map((c) => [c.name, c.lakeName])),
+  );
+  problems.push(...naming.problems);
   const columns: LakeColumn[] = [];
   for (const c of found.columns) {
     const mapped = engine === 'mysql' ? mysqlLakeType(c) : postgresLakeType(c);
-    if ('unsupported' in mapped) problems.push(`column ${c.name}: ${mapped.unsupported}`);
-    else columns.push({ name: c.name, sourceType: c.columnType, lakeType: mapped.lakeType, nullable: c.nullable });
+    const unusable = unusableSourceName(c.name);
+    if (unusable) problems.push(`column ${JSON.stringify(c.name)}: ${unusable}`);
+    else if ('unsupported' in mapped) problems.push(`column ${c.name}: ${mapped.unsupported}`);
+    else columns.push({ name: c.name, lakeName: naming.lakeNames.get(c.name)!, sourceType: c.columnType, lakeType: mapped.lakeType, nullable: c.nullable });
   }
 
   const byName = new Map(columns.map((c) => [c.name, c]));

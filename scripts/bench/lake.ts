@@ -84,14 +84,14 @@ const fmt = (v: number | null | undefined, digits = 0) =>
 const SOURCE = 'danau';
 const SCHEMA = 'bench';
 const COLUMNS: LakeColumn[] = [
-  { name: 'order_id', sourceType: 'bigint', lakeType: 'bigint', nullable: false },
-  { name: 'customer', sourceType: 'varchar(80)', lakeType: 'string', nullable: false },
-  { name: 'status', sourceType: 'varchar(16)', lakeType: 'string', nullable: false },
-  { name: 'amount', sourceType: 'numeric(12,2)', lakeType: 'decimal(12,2)', nullable: false },
-  { name: 'is_priority', sourceType: 'boolean', lakeType: 'boolean', nullable: false },
-  { name: 'order_date', sourceType: 'date', lakeType: 'date', nullable: false },
-  { name: 'note', sourceType: 'text', lakeType: 'string', nullable: true },
-  { name: 'updated_at', sourceType: 'timestamp', lakeType: 'timestamp', nullable: false },
+  { name: 'order_id', lakeName: 'order_id', sourceType: 'bigint', lakeType: 'bigint', nullable: false },
+  { name: 'customer', lakeName: 'customer', sourceType: 'varchar(80)', lakeType: 'string', nullable: false },
+  { name: 'status', lakeName: 'status', sourceType: 'varchar(16)', lakeType: 'string', nullable: false },
+  { name: 'amount', lakeName: 'amount', sourceType: 'numeric(12,2)', lakeType: 'decimal(12,2)', nullable: false },
+  { name: 'is_priority', lakeName: 'is_priority', sourceType: 'boolean', lakeType: 'boolean', nullable: false },
+  { name: 'order_date', lakeName: 'order_date', sourceType: 'date', lakeType: 'date', nullable: false },
+  { name: 'note', lakeName: 'note', sourceType: 'text', lakeType: 'string', nullable: true },
+  { name: 'updated_at', lakeName: 'updated_at', sourceType: 'timestamp', lakeType: 'timestamp', nullable: false },
 ];
 const PRIMARY_KEY = 'order_id';
 // The partition column never changes for a key, so a non-global index finds every key in both engines.

@@ -64,9 +64,9 @@ const NO_OP_STEPS = [
 const REAL_STEPS = ['planTablePipeline', 'modelsBehindLake', 'recordPipelineFailure', 'resolvePipelineFailures'] as const;
 
 const COLUMNS: LakeColumn[] = [
-  { name: 'id', sourceType: 'int', lakeType: 'int', nullable: false },
-  { name: 'name', sourceType: 'varchar(100)', lakeType: 'string', nullable: true },
-  { name: 'updated_at', sourceType: 'datetime(6)', lakeType: 'timestamp', nullable: false },
+  { name: 'id', lakeName: 'id', sourceType: 'int', lakeType: 'int', nullable: false },
+  { name: 'name', lakeName: 'name', sourceType: 'varchar(100)', lakeType: 'string', nullable: true },
+  { name: 'updated_at', lakeName: 'updated_at', sourceType: 'datetime(6)', lakeType: 'timestamp', nullable: false },
 ];
 
 /** The tables' freshness SLA (the column's default): a run still going after this alerts as late. */

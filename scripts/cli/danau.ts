@@ -256,7 +256,7 @@ async function onboard(defs: TableDefinitionInput[], json: boolean): Promise<{ o
           const res = r.result;
           print(`✔ ${res.table}: ${res.outcome} (table_id ${res.tableId}, ${res.sourceEngine}, ${res.settings.hudiTableType})`);
           print(`    primary key ${res.primaryKey.join(', ')}; precombine ${res.settings.precombineField}; partitioned daily by ${res.settings.partitionField}`);
-          print(`    ${res.columns.length} columns: ${res.columns.map((c) => `${c.name} ${c.sourceType}→${c.lakeType}`).join(', ')}`);
+          print(`    ${res.columns.length} columns: ${res.columns.map((c) => `${c.name}${c.lakeName !== c.name ? ` (lake ${c.lakeName})` : ''} ${c.sourceType}→${c.lakeType}`).join(', ')}`);
           for (const w of res.warnings ?? []) print(`    ⚠ ${w}`);
         } else {
           print(`✘ ${r.workflowId.replace('onboard-table/', '')}: ${r.error.message}`);
@@ -301,7 +301,7 @@ tables
     print(`${ref} (table_id ${table.tableId})`);
     for (const [k, v] of Object.entries(table)) if (k !== 'columns') print(`  ${k.padEnd(24)} ${Array.isArray(v) ? v.join(', ') : String(v)}`);
     print('  columns:');
-    for (const c of table.columns) print(`    ${c.name.padEnd(24)} ${c.sourceType.padEnd(24)} → ${c.lakeType}${c.nullable ? '' : ' not null'}`);
+    for (const c of table.columns) print(`    ${c.name.padEnd(24)} ${c.sourceType.padEnd(24)} → ${c.lakeName === c.name ? '' : `${c.lakeName} `}${c.lakeType}${c.nullable ? '' : ' not null'}`);
     print('  audit:');
     for (const a of audit) print(`    ${a.at} ${a.actor} ${a.action}`);
   });

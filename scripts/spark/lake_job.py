@@ -247,6 +247,17 @@ def write_changelog(spark, spec, changes):
     return instant
 
 
+def to_lake_names(raw, spec):
+    """Raw files keep the source's column names, as DMS writes them (`Dispensed By`); from here on each
+    column goes by its lake name (`dispensed_by`), the one Hudi, Glue and the warehouse accept (issue 12).
+    withColumnRenamed matches the name as is: spaces, dots and backticks need no quoting."""
+    for c in spec["columns"]:
+        source = c.get("sourceName", c["name"])
+        if source != c["name"] and source in raw.columns:
+            raw = raw.withColumnRenamed(source, c["name"])
+    return raw
+
+
 def read_batch(spark, spec, files=None, raw_keys=False):
     """The raw files (the spec's, or `files`) as one frame, with the file each row came from.
 
@@ -254,6 +265,7 @@ def read_batch(spark, spec, files=None, raw_keys=False):
     a string (a replay matches set-aside rows on it when the key's lake type changed since).
     """
     raw = spark.read.option("mergeSchema", "true").parquet(*(files if files is not None else spec["files"])).withColumn("_danau_file", F.input_file_name())
+    raw = to_lake_names(raw, spec)
     present = set(raw.columns)
     # DMS writes full-load files without Op unless told to (IncludeOpForFullLoad), and leaves the
     # change sequence empty there: a full-load row is an insert older than any change.

@@ -51,6 +51,26 @@ describe('control-plane migrations', () => {
     await assert.rejects(migrate(pool, edited), /was edited after it was applied/);
   });
 
+  it('0010 gives each column recorded before lake names a lake name equal to its source name (issue 12)', async () => {
+    const other = await createScratchDatabase('danau_test_migrate_0010');
+    const p = new pg.Pool({ connectionString: other.url, max: 1 });
+    try {
+      await migrate(p, readMigrations().filter((m) => m.version < 10));
+      await p.query("INSERT INTO sources (source_name, engine, database_name, connection_env) VALUES ('clinic', 'mysql', 'clinic', 'X')");
+      await p.query(
+        `INSERT INTO tables (source_name, schema_name, table_name, primary_key, precombine_field, partition_field, columns)
+         VALUES ('clinic', 'clinic', 'patients', '{PatientID}', 'updated_at', 'updated_at', $1)`,
+        [JSON.stringify([{ name: 'PatientID', sourceType: 'int', lakeType: 'int', nullable: false }, { name: 'updated_at', sourceType: 'datetime', lakeType: 'timestamp', nullable: false }])],
+      );
+      await migrate(p);
+      const { rows } = await p.query<{ columns: { name: string; lakeName: string }[] }>('SELECT columns FROM tables');
+      assert.deepEqual(rows[0]!.columns.map((c) => [c.name, c.lakeName]), [['PatientID', 'PatientID'], ['updated_at', 'updated_at']]);
+    } finally {
+      await p.end();
+      await other.drop();
+    }
+  });
+
   it('rolls back a failing migration and names it', async () => {
     const broken = [...readMigrations(), { version: 9999, name: 'broken', sql: 'CREATE TABLE half_done (x int); SELECT 1/0;', checksum: 'x' }];
     await assert.rejects(migrate(pool, broken), /migration 9999_broken failed: division by zero/);

@@ -63,9 +63,9 @@ async function fakeSdkExporter(body: string): Promise<{ url: string; close(): Pr
 }
 
 const columns = [
-  { name: 'id', sourceType: 'bigint', lakeType: 'bigint', nullable: false },
-  { name: 'created_at', sourceType: 'timestamp with time zone', lakeType: 'timestamp', nullable: false },
-  { name: 'updated_at', sourceType: 'timestamp with time zone', lakeType: 'timestamp', nullable: false },
+  { name: 'id', lakeName: 'id', sourceType: 'bigint', lakeType: 'bigint', nullable: false },
+  { name: 'created_at', lakeName: 'created_at', sourceType: 'timestamp with time zone', lakeType: 'timestamp', nullable: false },
+  { name: 'updated_at', lakeName: 'updated_at', sourceType: 'timestamp with time zone', lakeType: 'timestamp', nullable: false },
 ];
 
 describe('metrics endpoint', () => {

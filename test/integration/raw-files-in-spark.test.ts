@@ -13,7 +13,7 @@ import { testConfig, uniqueSuffix } from '../support/stack';
 
 const config = testConfig();
 const s3 = createS3Client(config);
-const col = (name: string, lakeType: string): LakeColumn => ({ name, lakeType, sourceType: lakeType, nullable: true });
+const col = (name: string, lakeType: string): LakeColumn => ({ name, lakeName: name, lakeType, sourceType: lakeType, nullable: true });
 
 describe('raw files in Spark', () => {
   const table = `zz_spark_${uniqueSuffix()}`;

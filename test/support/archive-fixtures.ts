@@ -38,9 +38,9 @@ export async function createArchiveFixture(): Promise<ArchiveFixture> {
   await controlPlane.upsertSource({ name: source, engine: 'postgres', database: 'labs', connectionSecret: 'DANAU_SOURCE_LABS_URL', description: 'archive test' }, 'test');
   const def = parseTableDefinition({ source, schema: 'public', table: 'events', precombineField: 'updated_at', partitionField: 'created_at', archiveAfterDays: 30 });
   const columns = [
-    { name: 'id', sourceType: 'bigint', lakeType: 'bigint', nullable: false },
-    { name: 'created_at', sourceType: 'timestamp with time zone', lakeType: 'timestamp', nullable: false },
-    { name: 'updated_at', sourceType: 'timestamp with time zone', lakeType: 'timestamp', nullable: false },
+    { name: 'id', lakeName: 'id', sourceType: 'bigint', lakeType: 'bigint', nullable: false },
+    { name: 'created_at', lakeName: 'created_at', sourceType: 'timestamp with time zone', lakeType: 'timestamp', nullable: false },
+    { name: 'updated_at', lakeName: 'updated_at', sourceType: 'timestamp with time zone', lakeType: 'timestamp', nullable: false },
   ];
   const { table } = await controlPlane.recordTable(def, ['id'], columns, 'test');
   return {

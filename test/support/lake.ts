@@ -28,7 +28,7 @@ export function fromSparkJson(lakeType: string, v: unknown): string | null {
 export function canonicalLakeRow(t: TableRecord, json: unknown): CanonicalRow {
   const values = JSON.parse(text(json)) as Record<string, unknown>;
   const row: CanonicalRow = {};
-  for (const c of t.columns) row[c.name] = fromSparkJson(c.lakeType, values[c.name]);
+  for (const c of t.columns) row[c.name] = fromSparkJson(c.lakeType, values[c.lakeName]);
   return row;
 }
 

@@ -6,7 +6,7 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { timestampMicros } from '../../lib/raw-zone/dms-file';
 import { listTableFiles, readObject } from '../../lib/raw-zone/objects';
-import { quoteIdent, quoteQualified } from '../../lib/sql/identifiers';
+import { quoteSourceIdent, quoteSourceQualified } from '../../lib/sql/identifiers';
 import type { LakeColumn } from '../../lib/tables/definition';
 
 export type CanonicalRow = Record<string, string | null>;
@@ -81,7 +81,7 @@ export async function readPostgresTable(url: string, schema: string, table: stri
   try {
     await client.query("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'");
     const { rows } = await client.query<Record<string, string | null>>({
-      text: `SELECT ${columns.map((c) => `${quoteIdent(c.name)}::text AS ${quoteIdent(c.name)}`).join(', ')} FROM ${quoteQualified(schema, table)}`,
+      text: `SELECT ${columns.map((c) => `${quoteSourceIdent(c.name, 'postgres')}::text AS ${quoteSourceIdent(c.name, 'postgres')}`).join(', ')} FROM ${quoteSourceQualified(schema, table, 'postgres')}`,
       types: { getTypeParser: () => (v: string) => v },
     });
     const out = new Map<string, CanonicalRow>();
@@ -117,7 +117,7 @@ function fromMysql(c: LakeColumn, v: unknown): string | null {
 export async function readMysqlTable(url: string, schema: string, table: string, columns: LakeColumn[], primaryKey: string[]): Promise<Map<string, CanonicalRow>> {
   const conn = await mysql.createConnection({ uri: url, dateStrings: true, supportBigNumbers: true, bigNumberStrings: true, jsonStrings: true, timezone: 'Z' });
   try {
-    const [rows] = await conn.query<mysql.RowDataPacket[]>(`SELECT * FROM ${quoteQualified(schema, table, 'mysql')}`);
+    const [rows] = await conn.query<mysql.RowDataPacket[]>(`SELECT * FROM ${quoteSourceQualified(schema, table, 'mysql')}`);
     const out = new Map<string, CanonicalRow>();
     for (const r of rows) {
       const row: CanonicalRow = {};

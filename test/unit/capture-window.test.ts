@@ -4,7 +4,7 @@ import { buildWindowFiles, changeSeq, type CapturedTransaction, type TableTarget
 import { parseRawKey } from '../../lib/raw-zone/keys';
 import type { LakeColumn } from '../../lib/tables/definition';
 
-const columns: LakeColumn[] = [{ name: 'id', lakeType: 'bigint', sourceType: 'bigint', nullable: false }];
+const columns: LakeColumn[] = [{ name: 'id', lakeName: 'id', lakeType: 'bigint', sourceType: 'bigint', nullable: false }];
 const txn = (commitTimestamp: string, position: string, ids: string[]): CapturedTransaction => ({
   commitTimestamp,
   position,

@@ -52,7 +52,7 @@ describe('postgresLakeType', () => {
 });
 
 describe('column types as the change stream describes them', () => {
-  const known = (name: string, lakeType: string, sourceType = lakeType): LakeColumn => ({ name, sourceType, lakeType, nullable: true });
+  const known = (name: string, lakeType: string, sourceType = lakeType): LakeColumn => ({ name, lakeName: name, sourceType, lakeType, nullable: true });
 
   it('PostgreSQL relation columns: a retype is seen, an unchanged or unknown type keeps the onboarded column', () => {
     const numeric = (p: number, s: number) => ((p << 16) | s) + 4;
@@ -60,6 +60,7 @@ describe('column types as the change stream describes them', () => {
     assert.equal(lakeColumnOfRelation({ name: 'amount', typeOid: 1700, typeModifier: numeric(8, 2), isKey: false }, amount), amount);
     assert.deepEqual(lakeColumnOfRelation({ name: 'amount', typeOid: 1700, typeModifier: numeric(12, 3), isKey: false }, amount), {
       name: 'amount',
+      lakeName: 'amount',
       sourceType: 'numeric (was numeric(8,2))',
       lakeType: 'decimal(12,3)',
       nullable: true,

@@ -6,7 +6,7 @@ import { cdcObjectKey, compareRawKeys, loadObjectKey, movedLegacyKey, parseRawKe
 import { readRawFileInfo } from '../../lib/raw-zone/read';
 import type { LakeColumn } from '../../lib/tables/definition';
 
-const col = (name: string, lakeType: string): LakeColumn => ({ name, lakeType, sourceType: lakeType, nullable: true });
+const col = (name: string, lakeType: string): LakeColumn => ({ name, lakeName: name, lakeType, sourceType: lakeType, nullable: true });
 const columns = [
   col('id', 'bigint'),
   col('n', 'int'),

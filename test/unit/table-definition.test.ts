@@ -26,13 +26,14 @@ describe('parseTableDefinition', () => {
 
   it('names the table and every bad field', () => {
     const problems = problemsOf(() =>
-      parseTableDefinition({ ...good, precombineField: undefined, hudiTableType: 'COW', cleanerCommitsRetained: 0, partitionField: 'x; drop' }),
+      parseTableDefinition({ ...good, precombineField: undefined, hudiTableType: 'COW', cleanerCommitsRetained: 0, partitionField: '' }),
     );
     assert.ok(problems.every((p) => p.startsWith('table clinic.clinic.patients: ')), problems.join('\n'));
     assert.ok(problems.some((p) => p.includes('precombineField: is required')));
     assert.ok(problems.some((p) => p.includes('hudiTableType: must be COPY_ON_WRITE or MERGE_ON_READ')));
     assert.ok(problems.some((p) => p.includes('cleanerCommitsRetained')));
-    assert.ok(problems.some((p) => p.includes('partitionField: must be a SQL identifier')));
+    // Field names are source column names, spelled as the source spells them (issue 12): only empty is wrong.
+    assert.ok(problems.some((p) => p.includes('partitionField: must name a column')));
   });
 
   it('refuses unknown fields (a typo must not be ignored)', () => {

@@ -14,7 +14,7 @@ import { describeSchedules, desiredSchedules, managedScheduleIds, syncSchedules 
 import { connectClient } from '../../lib/temporal/client';
 import { createScratchControlPlane, testConfig, uniqueSuffix, type ScratchDatabase } from '../support/stack';
 
-const COLUMNS = JSON.stringify([{ name: 'id', sourceType: 'int', lakeType: 'int', nullable: false }]);
+const COLUMNS = JSON.stringify([{ name: 'id', lakeName: 'id', sourceType: 'int', lakeType: 'int', nullable: false }]);
 
 describe('schedules sync', () => {
   const config = testConfig();

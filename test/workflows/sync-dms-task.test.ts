@@ -45,9 +45,9 @@ describe('syncDmsTask (DMS API on moto)', () => {
     await controlPlane.upsertSource({ name: source, engine: 'mysql', database: 'clinic', connectionSecret: 'DANAU_SOURCE_CLINIC_URL', description: '' }, 'test');
     const def = parseTableDefinition({ source, schema: 'clinic', table: 'patients', precombineField: 'updated_at', partitionField: 'registered_at' });
     await controlPlane.recordTable(def, ['patient_id'], [
-      { name: 'patient_id', sourceType: 'int(11)', lakeType: 'int', nullable: false },
-      { name: 'registered_at', sourceType: 'datetime(6)', lakeType: 'timestamp', nullable: false },
-      { name: 'updated_at', sourceType: 'datetime(6)', lakeType: 'timestamp', nullable: false },
+      { name: 'patient_id', lakeName: 'patient_id', sourceType: 'int(11)', lakeType: 'int', nullable: false },
+      { name: 'registered_at', lakeName: 'registered_at', sourceType: 'datetime(6)', lakeType: 'timestamp', nullable: false },
+      { name: 'updated_at', lakeName: 'updated_at', sourceType: 'datetime(6)', lakeType: 'timestamp', nullable: false },
     ], 'test');
 
     dms = createDmsClient(config);
