@@ -214,7 +214,13 @@ export function createIngestionActivities({ config, controlPlane, s3, captures, 
           // Mark the first snapshot as begun, so a retry after a crash may clear what it left behind.
           if (state === 'new') await controlPlane.saveCheckpoints([{ ...CaptureCheckpoint.source(sourceName), position: '', details: { firstSnapshot: true } }]);
           // LOAD files of a table not yet recorded as loaded are leftovers of a load that died.
-          for (const t of toLoad) if (!tableCheckpoints.has(t.key)) await deleteLoadFiles(t.schema, t.table);
+          // Files after a reloaded table's last recorded change are leftovers of a reload that died (or
+          // of a window the reload covers): the reload writes them anew, so they would break the chain.
+          for (const t of toLoad) {
+            const prior = tableCheckpoints.get(t.key);
+            if (prior) await deleteFilesAfter(t.schema, t.table, prior.position);
+            else await deleteLoadFiles(t.schema, t.table);
+          }
           await capture.withSnapshot(state === 'new', async (reader, point) => {
             const loadedAt = formatCommitTimestamp(new Date().toISOString());
             const checkpoints: Checkpoint[] = [];
@@ -379,6 +385,13 @@ export function createIngestionActivities({ config, controlPlane, s3, captures, 
     const loads = (await listTableFiles(s3, config.buckets.raw, schema, table)).filter((f) => f.kind === 'load');
     for (let i = 0; i < loads.length; i += 1000) {
       await s3.send(new DeleteObjectsCommand({ Bucket: config.buckets.raw, Delete: { Objects: loads.slice(i, i + 1000).map((f) => ({ Key: f.key })) } }));
+    }
+  }
+
+  async function deleteFilesAfter(schema: string, table: string, lastChangeSeq: string): Promise<void> {
+    const after = (await listTableFiles(s3, config.buckets.raw, schema, table)).filter((f) => f.kind === 'cdc' && f.firstChangeSeq !== undefined && f.firstChangeSeq > lastChangeSeq);
+    for (let i = 0; i < after.length; i += 1000) {
+      await s3.send(new DeleteObjectsCommand({ Bucket: config.buckets.raw, Delete: { Objects: after.slice(i, i + 1000).map((f) => ({ Key: f.key })) } }));
     }
   }
 

@@ -6,9 +6,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { ErrorType } from '../../lib/common/errors';
 import { WorkflowId } from '../../lib/common/temporal';
 import { FailedEventStore } from '../../lib/failed-events/store';
+import { encodeDmsParquet } from '../../lib/raw-zone/dms-file';
+import { cdcObjectKey } from '../../lib/raw-zone/keys';
 import { parseTableDefinition } from '../../lib/tables/definition';
 import { explainFailure } from '../../lib/temporal/client';
 import type { CaptureStatus } from '../../workflows/captureSource';
@@ -95,6 +98,16 @@ describe('captureSource: failures a retry cannot fix', () => {
     assert.equal(await h.controlPlane.resumeTableCapture(key(), 'test'), 'reload');
     assert.equal(await h.controlPlane.resumeTableCapture(key(), 'test'), null);
     assert.equal((await h.controlPlane.getTable(h.source, 'public', name))!.pausedReason, null);
+    // What a reload that died half-way left behind (after the table's last recorded change) is cleared first.
+    const table0 = (await h.controlPlane.getTable(h.source, 'public', name))!;
+    const position = (await h.controlPlane.getCheckpoint('capture-table', key()))!.position;
+    const leftoverSeq = `${position}FF`;
+    const leftover = { op: 'I' as const, commitTimestamp: '2026-01-01 00:00:00.000000', changeSeq: leftoverSeq, values: { id: '99', code: '99', updated_at: '2026-01-01 00:00:00' } };
+    await h.adapters.s3.send(new PutObjectCommand({
+      Bucket: h.bucket,
+      Key: cdcObjectKey('public', name, '2099-01-01 00:00:00', leftoverSeq),
+      Body: await encodeDmsParquet({ table: key(), columns: table0.columns, changes: [leftover], previousChangeSeq: position }),
+    }));
 
     const status = await h.capture();
     assert.deepEqual(status.suspended, []);
