@@ -3,7 +3,7 @@
 //   danau stack up|down|status         the local stack
 //   danau migrate                      apply control-plane migrations
 //   danau sources add|list             register source databases
-//   danau tables add|list|show         onboard tables (starts onboardTable workflows)
+//   danau tables add|list|show|resume  onboard tables (starts onboardTable workflows); resume a suspended capture
 //   danau sample load|generate         the sample healthcare sources
 //   danau check                        run the checkStack workflow through the workers
 //   danau capture|lake|models …        each layer's workflows
