@@ -125,6 +125,11 @@ export async function reprocessFailedEvents(input: ReprocessFailedEventsInput = 
   claimed = await control.claimFailedEvents({ limit: input.limit ?? 100, backoffSeconds: input.backoffSeconds ?? 300, eventIds: input.eventIds });
 
   async function retry(event: ClaimedEvent): Promise<{ kind: Exclude<ReprocessOutcome['kind'], 'skipped'>; detail: string }> {
+    // A capture problem is one no retry can fix: it waits for a person, and resolves itself when
+    // capture of its table (or source) works again.
+    if (event.pipeline === 'capture') {
+      return { kind: 'failed', detail: `capture waits for a person: fix the cause, then ${event.table ? `danau tables resume ${event.table}` : 'start the capture again'}` };
+    }
     if (!event.table) return { kind: 'failed', detail: 'the event names no table: nothing to retry (skip it with danau failed skip)' };
     if (event.pipeline === 'table-pipeline') {
       try {

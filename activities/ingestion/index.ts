@@ -5,12 +5,14 @@ import { DeleteObjectsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ObjectConflictError, putObjectOnce } from '../../lib/s3';
 import { ErrorType } from '../../lib/common/errors';
 import { tableKey } from '../../lib/common/temporal';
-import { CaptureError, type CaptureConnections, type CapturedTable } from '../../lib/capture';
+import { CaptureError, tableProblemOf, type CaptureConnections, type CapturedTable, type TableProblem } from '../../lib/capture';
 import { buildWindowFiles, changeSeq, type TableTarget, type WindowFile } from '../../lib/capture/window';
 import type { DanauConfig } from '../../lib/config';
-import type { Checkpoint, ControlPlane } from '../../lib/control-plane/store';
+import type { CaptureSuspension, Checkpoint, ControlPlane } from '../../lib/control-plane/store';
 import { encodeDmsParquet, formatCommitTimestamp, RawValueError, type RawChange } from '../../lib/raw-zone/dms-file';
-import { compareRawKeys, loadObjectKey, parseRawKey, rawTableOf, type RawTableRef } from '../../lib/raw-zone/keys';
+import { cdcObjectKey, compareRawKeys, loadObjectKey, parseRawKey, rawTableOf, type RawTableRef } from '../../lib/raw-zone/keys';
+import { FailedEventStore } from '../../lib/failed-events/store';
+import { quoteIdent, quoteQualified, type SqlDialect } from '../../lib/sql/identifiers';
 import type { CaptureActivities, CaptureWindowResult } from '../../workflows/captureSource';
 import type { IngestionCheckActivities, IngestionCheckResult } from '../../workflows/checkIngestion';
 import type { ReconcileActivities } from '../../workflows/reconcileTable';
@@ -33,6 +35,23 @@ export const CaptureCheckpoint = {
   table: (key: string) => ({ pipeline: 'capture-table', subject: key }),
 };
 
+// Errors a login gets that a retry will get again: PostgreSQL's invalid_authorization_specification,
+// invalid_password and invalid_catalog_name; MySQL's access denied and unknown database.
+const LOGIN_REFUSED = new Set(['28000', '28P01', '3D000', 'ER_ACCESS_DENIED_ERROR', 'ER_DBACCESS_DENIED_ERROR', 'ER_BAD_DB_ERROR']);
+
+/** A table capture cannot name in SQL (its load selects every column by name): its problem, or null. */
+function unreadableTable(t: CapturedTable, dialect: SqlDialect): TableProblem | null {
+  for (const column of [null, ...t.columns.map((c) => c.name), ...t.primaryKey]) {
+    try {
+      if (column === null) quoteQualified(t.schema, t.table, dialect);
+      else quoteIdent(column, dialect);
+    } catch (err) {
+      return { table: t.key, column, errorType: ErrorType.InvalidTableDefinition, message: `table ${t.key}: ${column === null ? '' : `column ${column}: `}capture cannot read it: ${(err as Error).message}` };
+    }
+  }
+  return null;
+}
+
 // Full-load files hold this many rows each: small enough to encode in memory, large enough to be few.
 const LOAD_ROWS_PER_FILE = 20_000;
 
@@ -47,11 +66,13 @@ export function createIngestionActivities({ config, controlPlane, s3, captures, 
     }
   }
 
+  const failedEvents = new FailedEventStore(controlPlane.pool);
+
   function badInput(message: string): never {
     throw ApplicationFailure.create({ message, type: ErrorType.InvalidTableDefinition, nonRetryable: true });
   }
 
-  return {
+  const activities: CaptureActivities & IngestionCheckActivities & ReconcileActivities = {
     async reconcileTable({ table: key }) {
       const ctx = Context.current();
       const [sourceName, schema, name] = key.split('.');
@@ -134,6 +155,7 @@ export function createIngestionActivities({ config, controlPlane, s3, captures, 
 
     async captureWindow({ source: sourceName, maxChanges }): Promise<CaptureWindowResult> {
       const ctx = Context.current();
+      const suspendedNow = new Set<string>();
       const source = await controlPlane.getSource(sourceName);
       if (!source) throw ApplicationFailure.create({ message: `source: no source named ${sourceName} is registered`, type: ErrorType.UnknownSource, nonRetryable: true });
       const url = await sources.connectionUrl(source);
@@ -166,7 +188,20 @@ export function createIngestionActivities({ config, controlPlane, s3, captures, 
       // waiting for old transactions must not look like a dead worker and be redone over and over.
       const beat = setInterval(() => ctx.heartbeat(), 5_000);
       return withCaptureErrors(async () => {
-        await capture.prepare(tables);
+        const tableCheckpoints = new Map<string, Checkpoint>();
+        for (const t of tables) {
+          const cp = await controlPlane.getCheckpoint('capture-table', t.key);
+          if (cp) tableCheckpoints.set(t.key, cp);
+        }
+        // A table whose capture is suspended is skipped until a person resumes it; a table capture
+        // cannot read is suspended before it can stop the others.
+        let active = tables.filter((t) => !tableCheckpoints.get(t.key)?.details.suspended);
+        for (const t of active) {
+          const problem = unreadableTable(t, source.engine === 'mysql' ? 'mysql' : 'postgres');
+          if (problem) await suspend(problem);
+        }
+        active = active.filter((t) => !suspendedNow.has(t.key));
+        await capture.prepare(active);
         const saved = await controlPlane.getCheckpoint('capture', sourceName);
         const state = await capture.streamState(saved?.position || null, saved?.details.firstSnapshot === true);
         if (state === 'lost') {
@@ -177,35 +212,55 @@ export function createIngestionActivities({ config, controlPlane, s3, captures, 
           });
         }
 
-        // Tables never loaded get their full load first, consistent with where their CDC starts.
-        const tableCheckpoints = new Map<string, Checkpoint>();
-        for (const t of tables) {
-          const cp = await controlPlane.getCheckpoint('capture-table', t.key);
-          if (cp) tableCheckpoints.set(t.key, cp);
-        }
-        const toLoad = tables.filter((t) => !tableCheckpoints.has(t.key));
+        // Tables never loaded get their full load first, consistent with where their CDC starts; a
+        // table resumed after a suspension gets a reload, for the changes it missed.
+        const toLoad = active.filter((t) => !tableCheckpoints.has(t.key) || tableCheckpoints.get(t.key)!.details.reload === true);
         const loaded: CaptureWindowResult['loaded'] = [];
         if (toLoad.length > 0 || state === 'new') {
           // Mark the first snapshot as begun, so a retry after a crash may clear what it left behind.
           if (state === 'new') await controlPlane.saveCheckpoints([{ ...CaptureCheckpoint.source(sourceName), position: '', details: { firstSnapshot: true } }]);
           // LOAD files of a table not yet recorded as loaded are leftovers of a load that died.
-          for (const t of toLoad) await deleteLoadFiles({ source: sourceName, schema: t.schema, table: t.table });
+          // Files after a reloaded table's last recorded change are leftovers of a reload that died (or
+          // of a window the reload covers): the reload writes them anew, so they would break the chain.
+          for (const t of toLoad) {
+            const prior = tableCheckpoints.get(t.key);
+            if (prior) await deleteFilesAfter({ source: sourceName, schema: t.schema, table: t.table }, prior.position);
+            else await deleteLoadFiles({ source: sourceName, schema: t.schema, table: t.table });
+          }
           await capture.withSnapshot(state === 'new', async (reader, point) => {
             const loadedAt = formatCommitTimestamp(new Date().toISOString());
             const checkpoints: Checkpoint[] = [];
             for (const t of toLoad) {
+              // A reload goes after the table's last change, as CDC-named files of inserts chained to
+              // it: continuity holds, and the lake, which has consumed the first LOAD files, takes them.
+              const prior = tableCheckpoints.get(t.key);
+              const keyTimestamp = prior && typeof prior.details.lastKeyTimestamp === 'string' && prior.details.lastKeyTimestamp > loadedAt ? prior.details.lastKeyTimestamp : loadedAt;
               let files = 0;
-              let previous = '';
-              const rows = await reader.readTable(t, LOAD_ROWS_PER_FILE, async (batch) => {
-                const changes: RawChange[] = batch.map((values, i) => ({ op: 'I', commitTimestamp: loadedAt, changeSeq: changeSeq(point.seqPrefix, files * LOAD_ROWS_PER_FILE + i), values }));
-                files++;
-                await put(loadObjectKey({ source: sourceName, schema: t.schema, table: t.table }, files), await encodeDmsParquet({ table: t.key, columns: t.columns, changes, previousChangeSeq: previous }));
-                previous = changes[changes.length - 1]!.changeSeq;
-                ctx.heartbeat({ loading: t.key, files });
-              });
-              loaded.push({ table: t.key, rows, files });
+              let previous = prior?.position ?? '';
+              try {
+                const rows = await reader.readTable(t, LOAD_ROWS_PER_FILE, async (batch) => {
+                  const changes: RawChange[] = batch.map((values, i) => ({ op: 'I', commitTimestamp: loadedAt, changeSeq: changeSeq(point.seqPrefix, files * LOAD_ROWS_PER_FILE + i), values }));
+                  files++;
+                  const key = prior ? cdcObjectKey({ source: sourceName, schema: t.schema, table: t.table }, keyTimestamp, changes[0]!.changeSeq) : loadObjectKey({ source: sourceName, schema: t.schema, table: t.table }, files);
+                  await put(key, await encodeDmsParquet({ table: t.key, columns: t.columns, changes, previousChangeSeq: previous }));
+                  previous = changes[changes.length - 1]!.changeSeq;
+                  ctx.heartbeat({ loading: t.key, files });
+                });
+                loaded.push({ table: t.key, rows, files });
+                // Loaded (again, after a suspension): its capture problem, if it had one, is over.
+                await failedEvents.resolveCaptureFailures(t.key, 'captureSource');
+              } catch (err) {
+                const problem = tableProblemOf(err);
+                if (!problem) throw err;
+                await suspend(problem);
+                continue;
+              }
               // CDC changes at or before the snapshot are already in the load.
-              checkpoints.push({ ...CaptureCheckpoint.table(t.key), position: previous, details: { skipThrough: `${point.seqPrefix}FFFFFFFF`, loadedAt } });
+              checkpoints.push({
+                ...CaptureCheckpoint.table(t.key),
+                position: previous,
+                details: { skipThrough: `${point.seqPrefix}FFFFFFFF`, loadedAt, ...(prior ? { lastKeyTimestamp: keyTimestamp, reloadedAt: loadedAt } : {}) },
+              });
             }
             if (state === 'new') checkpoints.push({ ...CaptureCheckpoint.source(sourceName), position: point.resumePosition, details: {} });
             await controlPlane.saveCheckpoints(checkpoints);
@@ -217,17 +272,30 @@ export function createIngestionActivities({ config, controlPlane, s3, captures, 
         // The window: redo exactly the pending one if a run died mid-way, else take what is new.
         const current = (await controlPlane.getCheckpoint('capture', sourceName))!;
         const pendingEnd = typeof current.details.pendingEnd === 'string' ? current.details.pendingEnd : null;
-        const window = await capture.read(tables, current.position, pendingEnd, maxChanges);
+        active = active.filter((t) => !suspendedNow.has(t.key));
+        let window: Awaited<ReturnType<typeof capture.read>>;
+        for (;;) {
+          try {
+            window = await capture.read(active, current.position, pendingEnd, maxChanges);
+            break;
+          } catch (err) {
+            // A change of one table that cannot be read: that table is suspended, the window read again without it.
+            const problem = tableProblemOf(err);
+            if (!problem || !active.some((t) => t.key === problem.table)) throw err;
+            await suspend(problem);
+            active = active.filter((t) => t.key !== problem.table);
+          }
+        }
         ctx.heartbeat({ transactions: window.transactions.length });
         if (!window.endPosition) {
-          return { source: sourceName, position: current.position, transactions: 0, changes: 0, files: [], loaded, lagSeconds: null };
+          return { source: sourceName, position: current.position, transactions: 0, changes: 0, files: [], loaded, lagSeconds: null, suspended: await suspendedTables() };
         }
         if (!pendingEnd) {
           await controlPlane.saveCheckpoints([{ ...CaptureCheckpoint.source(sourceName), position: current.position, details: { pendingEnd: window.endPosition } }]);
         }
 
         const targets = new Map<string, TableTarget>(
-          tables.map((t) => {
+          active.map((t) => {
             const cp = tableCheckpoints.get(t.key);
             const last = cp?.position ?? '';
             const skip = typeof cp?.details.skipThrough === 'string' && cp.details.skipThrough > last ? cp.details.skipThrough : last;
@@ -235,9 +303,22 @@ export function createIngestionActivities({ config, controlPlane, s3, captures, 
             return [t.key, { source: sourceName, schema: t.schema, table: t.table, lastChangeSeq: last, skipThrough: skip, lastKeyTimestamp }];
           }),
         );
-        const files = buildWindowFiles(window.transactions, targets);
+        // Every file is encoded before any is written: a table with a value that does not fit is
+        // suspended with none of this window's files, and comes back whole with its reload.
+        const encoded = new Map<WindowFile, Uint8Array>();
+        for (const f of buildWindowFiles(window.transactions, targets)) {
+          if (suspendedNow.has(f.table)) continue;
+          try {
+            encoded.set(f, await encodeDmsParquet(f.file));
+          } catch (err) {
+            const problem = tableProblemOf(err);
+            if (!problem) throw err;
+            await suspend(problem);
+          }
+        }
+        const files = [...encoded.keys()].filter((f) => !suspendedNow.has(f.table));
         for (const f of files) {
-          await put(f.key, await encodeDmsParquet(f.file));
+          await put(f.key, encoded.get(f)!);
           ctx.heartbeat({ written: f.key });
         }
         // Files are in S3: now, and only now, the positions move, and then the source may forget.
@@ -253,7 +334,7 @@ export function createIngestionActivities({ config, controlPlane, s3, captures, 
         ], { ...CaptureCheckpoint.source(sourceName), key: 'pendingEnd', value: window.endPosition });
         if (!recorded) {
           log.warn('window already recorded by another attempt; not saving again', { source: sourceName, position: window.endPosition });
-          return { source: sourceName, position: window.endPosition, transactions: 0, changes: 0, files: [], loaded, lagSeconds: null };
+          return { source: sourceName, position: window.endPosition, transactions: 0, changes: 0, files: [], loaded, lagSeconds: null, suspended: await suspendedTables() };
         }
         await capture.release(window.endPosition);
 
@@ -269,10 +350,42 @@ export function createIngestionActivities({ config, controlPlane, s3, captures, 
           files: files.map((f) => ({ table: f.table, key: f.key, changes: f.file.changes.length })),
           loaded,
           lagSeconds,
+          suspended: await suspendedTables(),
         };
       }).finally(() => clearInterval(beat));
+
+      async function suspend(problem: TableProblem): Promise<void> {
+        suspendedNow.add(problem.table);
+        const suspension: CaptureSuspension = { errorType: problem.errorType, reason: problem.message, column: problem.column, at: new Date().toISOString() };
+        if (!(await controlPlane.suspendTableCapture(problem.table, suspension, 'captureSource'))) return;
+        const { workflowId = '', runId = '' } = ctx.info.workflowExecution ?? {};
+        await failedEvents.recordCaptureFailure({ subject: problem.table, errorType: problem.errorType, reason: problem.message, dataRef: { source: sourceName, column: problem.column, workflowId }, workflowId, runId });
+        log.warn('table capture suspended', { source: sourceName, table: problem.table, column: problem.column, errorType: problem.errorType });
+      }
+
+      async function suspendedTables(): Promise<CaptureWindowResult['suspended']> {
+        // The source works: a source-level problem filed earlier is over.
+        await failedEvents.resolveCaptureFailures(sourceName, 'captureSource');
+        return (await controlPlane.suspendedCaptures(sourceName)).map((s) => ({ table: s.table, errorType: s.errorType, reason: s.reason, since: s.at }));
+      }
     },
   };
+
+  // A failure of the whole source that no retry can fix (a missing connection variable or secret, a
+  // refused login, a lost position) fails the window at once and is filed once as a failed event.
+  const captureTablesWindow = activities.captureWindow;
+  activities.captureWindow = async (input) => {
+    try {
+      return await captureTablesWindow(input);
+    } catch (err) {
+      const failure = await sourceFailureOf(err, input.source);
+      if (!failure) throw err;
+      const { workflowId = '', runId = '' } = Context.current().info.workflowExecution ?? {};
+      await failedEvents.recordCaptureFailure({ subject: input.source, errorType: failure.type ?? ErrorType.SourceMisconfigured, reason: failure.message, dataRef: { source: input.source, workflowId }, workflowId, runId });
+      throw failure;
+    }
+  };
+  return activities;
 
   async function deleteLoadFiles(ref: RawTableRef): Promise<void> {
     const loads = (await listTableFiles(s3, config.buckets.raw, ref)).filter((f) => f.kind === 'load');
@@ -281,9 +394,34 @@ export function createIngestionActivities({ config, controlPlane, s3, captures, 
     }
   }
 
+  async function deleteFilesAfter(ref: RawTableRef, lastChangeSeq: string): Promise<void> {
+    const after = (await listTableFiles(s3, config.buckets.raw, ref)).filter((f) => f.kind === 'cdc' && f.firstChangeSeq !== undefined && f.firstChangeSeq > lastChangeSeq);
+    for (let i = 0; i < after.length; i += 1000) {
+      await s3.send(new DeleteObjectsCommand({ Bucket: config.buckets.raw, Delete: { Objects: after.slice(i, i + 1000).map((f) => ({ Key: f.key })) } }));
+    }
+  }
+
   /** A table can get two files in one window (a schema change mid-window): its checkpoint is the last. */
   function lastFilePerTable(files: WindowFile[]): WindowFile[] {
     return [...new Map(files.map((f) => [f.table, f])).values()];
+  }
+
+  /** The source-level failure a retry cannot fix that `err` is, as the failure to throw; else null. */
+  async function sourceFailureOf(err: unknown, sourceName: string): Promise<ApplicationFailure | null> {
+    if (err instanceof ApplicationFailure) {
+      // Whoever raised it (the secret lookup, a connection check): a misconfigured source is never retried.
+      if (err.type === ErrorType.SourceMisconfigured && !err.nonRetryable) return ApplicationFailure.create({ message: err.message, type: err.type, nonRetryable: true, cause: err });
+      return err.nonRetryable ? err : null;
+    }
+    const code = (err as { code?: unknown } | null)?.code;
+    if (typeof code !== 'string' || !LOGIN_REFUSED.has(code)) return null;
+    const env = (await controlPlane.getSource(sourceName).catch(() => null))?.connectionSecret;
+    return ApplicationFailure.create({
+      message: `source ${sourceName}: the source refused the connection (${code}: ${(err as Error).message}); fix the user, password or database in ${env ?? 'its connection string'}`,
+      type: ErrorType.SourceMisconfigured,
+      nonRetryable: true,
+      cause: err as Error,
+    });
   }
 
   /** Bad source data is not retried: the message names the table and column to fix. */

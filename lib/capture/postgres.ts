@@ -332,6 +332,7 @@ export class PostgresCapture implements SourceCapture {
           throw new CaptureError(
             `table ${table}: column ${c.name}: an update left this large (TOASTed) value unchanged and the source did not send it; run ALTER TABLE … REPLICA IDENTITY FULL on the source table`,
             'bad-data',
+            { key: table, column: c.name },
           );
         }
       }

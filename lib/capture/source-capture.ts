@@ -1,7 +1,8 @@
 // What the capture activity needs from a source engine. PostgreSQL (a slot and pgoutput) and
 // MySQL/MariaDB (the row-based binlog) each implement it, so the window logic (record the window,
 // write files, then move the position) is written once.
-import type { SourceValue } from '../raw-zone/dms-file';
+import { ErrorType } from '../common/errors';
+import { RawValueError, type SourceValue } from '../raw-zone/dms-file';
 import type { LakeColumn } from '../tables/definition';
 import type { CapturedTransaction } from './window';
 
@@ -54,8 +55,30 @@ export interface SourceCapture {
 }
 
 export class CaptureError extends Error {
-  constructor(message: string, readonly kind: 'lost-position' | 'bad-data') {
+  /** `table` (source.schema.table) when the problem is that table's alone: only its capture stops. */
+  constructor(message: string, readonly kind: 'lost-position' | 'bad-data', readonly table?: { key: string; column: string | null }) {
     super(message);
     this.name = 'CaptureError';
   }
+}
+
+/**
+ * A problem of one table that no retry can fix (a value that does not fit its column, a column
+ * capture cannot read): that table's capture is suspended and the rest of the source goes on.
+ */
+export interface TableProblem {
+  table: string;
+  column: string | null;
+  errorType: ErrorType;
+  /** Names the table and column (and change), never a value. */
+  message: string;
+}
+
+/** The table problem an error is, or null when it is not one table's (then it fails the window). */
+export function tableProblemOf(err: unknown): TableProblem | null {
+  if (err instanceof RawValueError) return { table: err.table, column: err.column, errorType: ErrorType.BadSourceData, message: err.message };
+  if (err instanceof CaptureError && err.kind === 'bad-data' && err.table) {
+    return { table: err.table.key, column: err.table.column, errorType: ErrorType.BadSourceData, message: err.message };
+  }
+  return null;
 }

@@ -56,6 +56,15 @@ export interface FailedEventInput {
   dataRef: Record<string, unknown>;
 }
 
+/** Why a table's capture stopped (checkpoints capture-table/<table>, details.suspended). */
+export interface CaptureSuspension {
+  errorType: string;
+  /** Names the table and column, never a value. */
+  reason: string;
+  column: string | null;
+  at: string;
+}
+
 export interface Checkpoint {
   pipeline: string;
   subject: string;
@@ -357,6 +366,70 @@ export class ControlPlane {
       );
       const t = rows[0];
       if (t) await this.audit(c, actor, 'table.paused', `table:${t.source_name}.${t.schema_name}.${t.table_name}`, { reason });
+    });
+  }
+
+  /**
+   * Suspends a table's capture on a problem no retry can fix: its capture-table checkpoint records
+   * the problem (capture then skips the table) and its pipeline is paused with the reason. Returns
+   * false when it was suspended already, so a problem is filed once, not once per attempt.
+   */
+  async suspendTableCapture(key: string, problem: CaptureSuspension, actor: string): Promise<boolean> {
+    return this.inTransaction(async (c) => {
+      const { rows } = await c.query<{ position: string; details: Record<string, unknown> }>(
+        "SELECT position, details FROM checkpoints WHERE pipeline = 'capture-table' AND subject = $1 FOR UPDATE",
+        [key],
+      );
+      if (rows[0]?.details.suspended) return false;
+      await c.query(
+        `INSERT INTO checkpoints (pipeline, subject, position, details) VALUES ('capture-table', $1, $2, $3)
+         ON CONFLICT (pipeline, subject) DO UPDATE SET details = EXCLUDED.details, updated_at = now()`,
+        [key, rows[0]?.position ?? '', JSON.stringify({ ...(rows[0]?.details ?? {}), suspended: problem })],
+      );
+      await c.query(
+        "UPDATE tables SET paused_reason = $2, updated_at = now() WHERE source_name || '.' || schema_name || '.' || table_name = $1",
+        [key, `capture suspended: ${problem.reason}`],
+      );
+      await this.audit(c, actor, 'table.capture_suspended', `table:${key}`, problem);
+      return true;
+    });
+  }
+
+  /** The source's tables whose capture is suspended, with their problems. */
+  async suspendedCaptures(source: string): Promise<(CaptureSuspension & { table: string })[]> {
+    const { rows } = await this.pool.query<{ subject: string; suspended: CaptureSuspension }>(
+      "SELECT subject, details->'suspended' AS suspended FROM checkpoints WHERE pipeline = 'capture-table' AND split_part(subject, '.', 1) = $1 AND details ? 'suspended' ORDER BY subject",
+      [source],
+    );
+    return rows.map((r) => ({ table: r.subject, ...r.suspended }));
+  }
+
+  /**
+   * Lets capture take a suspended table again, once a person fixed its problem. Changes it missed
+   * are not in the raw zone, so the table is loaded again: a table never loaded gets its full load;
+   * one loaded before gets a reload, written after its last change. Returns null when the table's
+   * capture is not suspended.
+   */
+  async resumeTableCapture(key: string, actor: string): Promise<'load' | 'reload' | null> {
+    return this.inTransaction(async (c) => {
+      const { rows } = await c.query<{ details: Record<string, unknown> }>(
+        "SELECT details FROM checkpoints WHERE pipeline = 'capture-table' AND subject = $1 FOR UPDATE",
+        [key],
+      );
+      const details = rows[0]?.details;
+      if (!details?.suspended) return null;
+      const { suspended, ...rest } = details;
+      const how = typeof rest.loadedAt === 'string' ? ('reload' as const) : ('load' as const);
+      if (how === 'load') await c.query("DELETE FROM checkpoints WHERE pipeline = 'capture-table' AND subject = $1", [key]);
+      else {
+        await c.query("UPDATE checkpoints SET details = $2, updated_at = now() WHERE pipeline = 'capture-table' AND subject = $1", [
+          key,
+          JSON.stringify({ ...rest, reload: true }),
+        ]);
+      }
+      await c.query("UPDATE tables SET paused_reason = NULL, updated_at = now() WHERE source_name || '.' || schema_name || '.' || table_name = $1", [key]);
+      await this.audit(c, actor, 'table.capture_resumed', `table:${key}`, { was: suspended, then: how });
+      return how;
     });
   }
 

@@ -7,7 +7,7 @@ import type pg from 'pg';
 export type FailedEventStatus = 'pending' | 'retrying' | 'resolved' | 'dead_letter' | 'skipped';
 
 /** The pipeline names events are filed under; the reprocessing loop retries each its own way. */
-export const FailedEventPipeline = { tablePipeline: 'table-pipeline', lakeUpsert: 'lake-upsert' } as const;
+export const FailedEventPipeline = { tablePipeline: 'table-pipeline', lakeUpsert: 'lake-upsert', capture: 'capture' } as const;
 
 export interface FailedEvent {
   eventId: number;
@@ -98,6 +98,39 @@ export class FailedEventStore {
     const row = rows[0]!;
     const [event] = await this.byIds([Number(row.event_id)]);
     return { event: event!, created: row.occurrences === 1 };
+  }
+
+  /**
+   * Files a capture problem no retry can fix, for a table (subject source.schema.table) or a whole
+   * source (subject: the source's name), unless one is open for that subject already: one event per
+   * problem, however often a window meets it. Returns the open event and whether it is new.
+   */
+  async recordCaptureFailure(f: { subject: string; errorType: string; reason: string; dataRef: Record<string, unknown>; workflowId: string; runId: string }): Promise<{ event: FailedEvent; created: boolean }> {
+    const open = async () =>
+      (await this.pool.query<{ event_id: string }>(
+        `SELECT event_id FROM failed_events WHERE pipeline = $1 AND subject = $2 AND status IN ('pending', 'retrying', 'dead_letter') ORDER BY event_id LIMIT 1`,
+        [FailedEventPipeline.capture, f.subject],
+      )).rows[0];
+    const { rows } = await this.pool.query<{ event_id: string }>(
+      `INSERT INTO failed_events (pipeline, table_id, subject, error_type, reason, data_ref, last_error, last_workflow_id, last_run_id)
+       SELECT $1, (SELECT table_id FROM tables WHERE source_name || '.' || schema_name || '.' || table_name = $2), $2, $3, $4, $5, $4, $6, $7
+       WHERE NOT EXISTS (SELECT 1 FROM failed_events WHERE pipeline = $1 AND subject = $2 AND status IN ('pending', 'retrying', 'dead_letter'))
+       RETURNING event_id`,
+      [FailedEventPipeline.capture, f.subject, f.errorType, f.reason.slice(0, 4000), JSON.stringify(f.dataRef), f.workflowId, f.runId],
+    );
+    const id = rows[0]?.event_id ?? (await open())?.event_id;
+    const [event] = await this.byIds([Number(id)]);
+    return { event: event!, created: rows.length > 0 };
+  }
+
+  /** The subject's capture works again (a window completed, or the table was resumed). Returns the ids resolved. */
+  async resolveCaptureFailures(subject: string, by: string): Promise<number[]> {
+    const { rows } = await this.pool.query<{ event_id: string }>(
+      `UPDATE failed_events SET status = 'resolved', settled_by = $3, updated_at = now()
+       WHERE pipeline = $1 AND subject = $2 AND status IN ('pending', 'retrying', 'dead_letter') RETURNING event_id`,
+      [FailedEventPipeline.capture, subject, by],
+    );
+    return rows.map((r) => Number(r.event_id));
   }
 
   /** A table's pipeline succeeded: its open failure (if any) is resolved. Returns the ids resolved. */

@@ -38,10 +38,13 @@ export interface DmsFile {
   previousChangeSeq: string;
 }
 
-/** A value that does not fit its column: the capture fails naming table, column and value. */
+/**
+ * A value that does not fit its column, or a column type with no encoding. The message names the
+ * table, the column and the change (its sequence), never the value: values are patient data.
+ */
 export class RawValueError extends Error {
-  constructor(readonly table: string, readonly column: string, readonly value: string, reason: string) {
-    super(`table ${table}: column ${column}: cannot write ${JSON.stringify(value.slice(0, 80))}: ${reason}`);
+  constructor(readonly table: string, readonly column: string, readonly changeSeq: string | null, readonly reason: string) {
+    super(`table ${table}: column ${column}: ${changeSeq ? `the value of change ${changeSeq} cannot be written` : 'cannot be written'}: ${reason}`);
     this.name = 'RawValueError';
   }
 }
@@ -204,7 +207,13 @@ const SPARK_CALENDAR_HINT = { key: 'org.apache.spark.version', value: '3.5.0' };
 /** Encodes one raw file. Throws RawValueError naming the column of a value that does not fit. */
 export async function encodeDmsParquet(file: DmsFile): Promise<Uint8Array> {
   const { parquetWriteBuffer } = await import('hyparquet-writer');
-  const encoders = file.columns.map(encoderFor);
+  const encoders = file.columns.map((c) => {
+    try {
+      return encoderFor(c);
+    } catch (err) {
+      throw new RawValueError(file.table, c.name, null, (err as Error).message.replace(/^column [^:]*: /, ''));
+    }
+  });
   const sorted = file.changes;
   for (let i = 1; i < sorted.length; i++) {
     if (sorted[i]!.changeSeq <= sorted[i - 1]!.changeSeq) {
@@ -224,7 +233,7 @@ export async function encodeDmsParquet(file: DmsFile): Promise<Uint8Array> {
         try {
           return encoders[i]!.encode(v);
         } catch (err) {
-          throw new RawValueError(file.table, col.name, typeof v === 'string' ? v : `<${v.length} bytes>`, (err as Error).message);
+          throw new RawValueError(file.table, col.name, change.changeSeq, `${(err as Error).message} (lake type ${col.lakeType})`);
         }
       }),
     })),

@@ -3,7 +3,7 @@
 // UsageError a person can act on (printed without a stack trace).
 import { InvalidArgumentError } from 'commander';
 import { userInfo } from 'node:os';
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { parseWorkflowInput, type CheckedWorkflowInput, type WorkflowInput, type WorkflowName } from '../../lib/common/workflow-inputs';
 import { loadConfig, type DanauConfig } from '../../lib/config';
@@ -79,3 +79,24 @@ export const tableKeyArg = (v: string) => {
   if (!/^[^.\s]+\.[^.\s]+\.[^.\s]+$/.test(v)) throw new InvalidArgumentError(`${v} is not a table: expected source.schema.table`);
   return v;
 };
+
+/**
+ * What a run's own status query cannot say: a closed run's outcome and failure (its type and message),
+ * and an activity being retried (its attempt and last failure). Lines to print; empty when neither.
+ */
+export async function runHealth(handle: WorkflowHandle): Promise<{ running: boolean; status: string; lines: string[] }> {
+  const d = await handle.describe();
+  const status = d.status.name;
+  if (status !== 'RUNNING') {
+    if (status !== 'FAILED' && status !== 'TERMINATED' && status !== 'TIMED_OUT') return { running: false, status, lines: [] };
+    const failure = await handle.result().then(
+      () => null,
+      (err: unknown) => explainFailure(err),
+    );
+    return { running: false, status, lines: failure ? [`  ${status}: ${failure.type ? `${failure.type}: ` : ''}${failure.message}`] : [] };
+  }
+  const lines = (d.raw.pendingActivities ?? [])
+    .filter((a) => (a.attempt ?? 1) > 1)
+    .map((a) => `  RETRYING ${a.activityType?.name ?? 'activity'} (attempt ${a.attempt}): ${a.lastFailure?.message ?? 'no failure recorded'}`);
+  return { running: true, status, lines };
+}

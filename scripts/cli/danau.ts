@@ -3,7 +3,7 @@
 //   danau stack up|down|status         the local stack
 //   danau migrate                      apply control-plane migrations
 //   danau sources add|check|list       register source databases (checked from the workers)
-//   danau tables add|list|show         onboard tables (starts onboardTable workflows)
+//   danau tables add|list|show|resume  onboard tables (starts onboardTable workflows); resume a suspended capture
 //   danau sample load|generate         the sample healthcare sources
 //   danau check                        run the checkStack workflow through the workers
 //   danau capture|lake|models …        each layer's workflows
@@ -37,7 +37,7 @@ import { registerFailedCommands } from './commands/failed';
 import { registerPipelineCommands } from './commands/pipeline';
 import { registerRawZoneCommands } from './commands/raw-zone';
 import { registerScheduleCommands } from './commands/schedules';
-import { UsageError, actor, config, nonNegative, positiveInt, print, withClient, withControlPlane, workflowArgs } from './context';
+import { UsageError, actor, config, nonNegative, positiveInt, print, runHealth, withClient, withControlPlane, workflowArgs } from './context';
 import type { OnboardTableResult } from '../../workflows/onboardTable';
 import type { CheckStackResult } from '../../workflows/checkStack';
 import type { CheckSourceInput } from '../../workflows/checkSource';
@@ -306,6 +306,16 @@ tables
     for (const a of audit) print(`    ${a.at} ${a.actor} ${a.action}`);
   });
 
+tables
+  .command('resume <table>')
+  .description("let capture take a table it suspended (danau capture status says why), once the cause is fixed; the table is loaded again, so nothing it missed is lost")
+  .action(async (ref: string) => {
+    if (ref.split('.').length !== 3) throw new UsageError(`table must be written source.schema.table, got ${ref}`);
+    const how = await withControlPlane((cp) => cp.resumeTableCapture(ref, actor()));
+    if (!how) throw new UsageError(`capture of ${ref} is not suspended (a table paused by schema drift is re-onboarded instead: danau tables add)`);
+    print(`${ref}: resumed; the next capture window ${how === 'reload' ? 'reloads it (after its last change in the raw zone)' : 'takes its full load'} and its pipeline runs again`);
+  });
+
 // --- sample ------------------------------------------------------------------------------------
 const sample = program.command('sample').description('the sample healthcare sources');
 sample
@@ -358,10 +368,21 @@ capture
   .option('--json', 'print JSON')
   .action(async (o: { source: string; json?: boolean }) => {
     await withClient(async (client) => {
-      const s = await client.workflow.getHandle(WorkflowId.captureSource(o.source)).query<CaptureStatus>('status');
-      if (o.json) return print(JSON.stringify(s, null, 2));
+      const handle = client.workflow.getHandle(WorkflowId.captureSource(o.source));
+      // A failed capture no longer answers for itself: say how it ended, and what a window retries.
+      const health = await runHealth(handle);
+      if (!health.running) {
+        if (o.json) return print(JSON.stringify({ source: o.source, running: false, status: health.status, failure: health.lines.join('\n').trim() || null }, null, 2));
+        print(`${o.source}: capture is ${health.status} (${workflowUrl(config(), WorkflowId.captureSource(o.source))})`);
+        for (const l of health.lines) print(l);
+        return;
+      }
+      const s = await handle.query<CaptureStatus>('status');
+      if (o.json) return print(JSON.stringify({ ...s, retrying: health.lines.map((l) => l.trim()) }, null, 2));
       print(`${s.source}: ${s.paused ? 'PAUSED' : 'running'}; ${s.totals.windows} windows, ${s.totals.changes} changes in ${s.totals.files} files`);
+      for (const l of health.lines) print(l);
       if (s.last) print(`  position ${s.last.position}; last window ${s.last.changes} changes, lag ${s.last.lagSeconds ?? '-'} s`);
+      for (const t of s.suspended ?? []) print(`  SUSPENDED ${t.table} since ${t.since} (${t.errorType}): ${t.reason}\n    fix it, then: danau tables resume ${t.table}`);
       for (const [table, t] of Object.entries(s.totals.perTable)) print(`  ${table.padEnd(36)} ${String(t.changes).padStart(8)} changes ${String(t.files).padStart(6)} files`);
     });
   });

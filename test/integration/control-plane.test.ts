@@ -143,8 +143,8 @@ describe('control-plane store', () => {
 
   it("refuses a second table whose lake catalog name would be another's (Glue lower-cases <source>_<schema>_<table>)", async () => {
     const def = (source: string, schema: string, table: string) => parseTableDefinition({ source, schema, table, precombineField: 'updated_at', partitionField: 'updated_at' });
-    await cp.upsertSource({ name: 'a_b', engine: 'mysql', database: 'clinic', connectionEnv: 'DANAU_SOURCE_CLINIC_URL', description: '' }, 'test');
-    await cp.upsertSource({ name: 'a', engine: 'mysql', database: 'clinic', connectionEnv: 'DANAU_SOURCE_CLINIC_URL', description: '' }, 'test');
+    await cp.upsertSource({ name: 'a_b', engine: 'mysql', database: 'clinic', connectionSecret: 'DANAU_SOURCE_CLINIC_URL', description: '' }, 'test');
+    await cp.upsertSource({ name: 'a', engine: 'mysql', database: 'clinic', connectionSecret: 'DANAU_SOURCE_CLINIC_URL', description: '' }, 'test');
     await cp.recordTable(def('a_b', 'c', 't'), ['doctor_id'], [], 'test');
     const refused = (err: Error, name: string, other: string) => err instanceof TableDefinitionError && err.message.includes(`lake catalog name ${name} is already table ${other}'s`);
     await assert.rejects(cp.recordTable(def('a', 'b_c', 't'), ['doctor_id'], [], 'test'), (err: Error) => refused(err, 'a_b_c_t', 'a_b.c.t'));

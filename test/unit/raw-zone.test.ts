@@ -68,20 +68,27 @@ describe('DMS Parquet files', () => {
     assert.deepEqual(schema.find((e) => e.name === 'at')!.logical_type, { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MICROS' });
   });
 
-  it('names the table, column and value that does not fit', async () => {
+  it('names the table, column and change of a value that does not fit, never the value', async () => {
     const bad = [change('1', 'I', { id: '1', fee: '12.345' })];
     await assert.rejects(encodeDmsParquet({ table: 'clinic.clinic.t', columns, changes: bad, previousChangeSeq: '' }), (err: unknown) => {
       assert.ok(err instanceof RawValueError);
-      assert.equal(err.message, 'table clinic.clinic.t: column fee: cannot write "12.345": more than 2 decimal places');
+      assert.equal(err.message, 'table clinic.clinic.t: column fee: the value of change 1 cannot be written: more than 2 decimal places (lake type decimal(12,2))');
       return true;
     });
+    for (const [values, reason] of [
+      [{ n: '2147483648' }, /column n: the value of change 1 cannot be written: out of range/],
+      [{ at: 'yesterday' }, /column at: the value of change 1 cannot be written: not a timestamp/],
+    ] as const) {
+      await assert.rejects(encodeDmsParquet({ table: 't', columns, changes: [change('1', 'I', values)], previousChangeSeq: '' }), (err: unknown) => {
+        assert.match((err as Error).message, reason);
+        for (const v of Object.values(values)) assert.ok(!(err as Error).message.includes(v), `the message shows the value: ${(err as Error).message}`);
+        return true;
+      });
+    }
+    // A column whose type has no encoding names the column too.
     await assert.rejects(
-      encodeDmsParquet({ table: 't', columns, changes: [change('1', 'I', { n: '2147483648' })], previousChangeSeq: '' }),
-      /column n: cannot write "2147483648": out of range/,
-    );
-    await assert.rejects(
-      encodeDmsParquet({ table: 't', columns, changes: [change('1', 'I', { at: 'yesterday' })], previousChangeSeq: '' }),
-      /column at: cannot write "yesterday": not a timestamp/,
+      encodeDmsParquet({ table: 't', columns: [col('id', 'bigint'), col('odd', 'map<string,string>')], changes: [change('1', 'I', { id: '1' })], previousChangeSeq: '' }),
+      (err: unknown) => err instanceof RawValueError && err.column === 'odd' && /lake type map<string,string> has no Parquet encoding/.test(err.message),
     );
   });
 

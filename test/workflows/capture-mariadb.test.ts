@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import mysql from 'mysql2/promise';
 import { ErrorType } from '../../lib/common/errors';
 import { WorkflowId } from '../../lib/common/temporal';
+import { FailedEventStore } from '../../lib/failed-events/store';
 import { explainFailure } from '../../lib/temporal/client';
 import { generateChanges } from '../../scripts/sample/generator';
 import type { CheckIngestionResult } from '../../workflows/checkIngestion';
@@ -105,6 +106,44 @@ describe('captureSource (MariaDB)', () => {
       // Only the retyped column: the boolean whose display width the binlog does not carry is not drift.
       assert.equal(drift.message, `table ${h.source}.clinic.${name}: schema changed at the source: column amount changed from decimal(8,2) to decimal(12,3); the table is paused until it is re-onboarded`);
       assert.equal((await h.controlPlane.getTable(h.source, 'clinic', name))?.pausedReason, drift.message);
+      await h.onboard(name, 'updated_at', false);
+    } finally {
+      await conn.query(`DROP TABLE IF EXISTS ${name}`);
+      await conn.end();
+    }
+  });
+
+  it('suspends only a table whose tinyint(1) holds a value that is not a boolean, and reloads it when resumed after the fix', async () => {
+    const conn = await mysql.createConnection({ uri: h.sourceUrl });
+    const name = `zz_flag_${uniqueSuffix()}`;
+    const key = `${h.source}.clinic.${name}`;
+    try {
+      // tinyint(1) is onboarded as boolean (as DMS maps it), yet MariaDB stores any tinyint in it.
+      await conn.query(`CREATE TABLE ${name} (id int PRIMARY KEY, flag tinyint(1), updated_at date NOT NULL)`);
+      await conn.query(`INSERT INTO ${name} VALUES (1, 1, '2026-01-01'), (2, 0, '2026-01-01')`);
+      await h.onboard(name, 'updated_at');
+      await h.capture();
+      await conn.query(`INSERT INTO ${name} VALUES (3, 42, '2026-01-02')`);
+      await conn.query('UPDATE patients SET updated_at = now() ORDER BY patient_id LIMIT 1');
+      const status = await h.capture();
+      assert.deepEqual(status.suspended.map((s) => s.table), [key]);
+      assert.match(status.suspended[0]!.reason, new RegExp(`^table ${key}: column flag: the value of change [0-9A-F]+ cannot be written: not a boolean \\(lake type boolean\\)$`));
+      assert.ok(status.last!.files.some((f) => f.table === `${h.source}.clinic.patients`) && !status.last!.files.some((f) => f.table === key), JSON.stringify(status.last!.files));
+      const [event, ...more] = (await new FailedEventStore(h.controlPlane.pool).list({ table: key })).filter((e) => e.pipeline === 'capture');
+      assert.equal(more.length, 0);
+      assert.equal(event?.errorType, ErrorType.BadSourceData);
+      assert.ok(!/\b42\b/.test(`${event.reason} ${JSON.stringify(event.dataRef)}`), event.reason);
+      assert.match((await h.controlPlane.getTable(h.source, 'clinic', name))!.pausedReason ?? '', /column flag/);
+      await h.assertRawZoneMatchesSource(h.tables);
+
+      await conn.query(`UPDATE ${name} SET flag = 1 WHERE id = 3`);
+      assert.equal(await h.controlPlane.resumeTableCapture(key, 'test'), 'reload');
+      const resumed = await h.capture();
+      assert.deepEqual(resumed.suspended, []);
+      assert.deepEqual(resumed.last!.loaded, [{ table: key, rows: 3, files: 1 }]);
+      await conn.query(`UPDATE ${name} SET flag = 0 WHERE id = 1`);
+      await h.capture();
+      await h.assertRawZoneMatchesSource([(await h.controlPlane.getTable(h.source, 'clinic', name))!]);
       await h.onboard(name, 'updated_at', false);
     } finally {
       await conn.query(`DROP TABLE IF EXISTS ${name}`);

@@ -54,7 +54,7 @@ describe('captureSource and upsertLakeTable with source column names (MariaDB)',
     await conn.query(`DELETE FROM ${table} WHERE \`Dispense ID\` = 1`);
     const status = await h.capture();
     assert.ok(status.last!.changes >= 3, `captured ${status.last!.changes} changes`);
-    for (const key of await listRawKeys(h.adapters.s3, h.bucket, 'clinic', table)) {
+    for (const key of await listRawKeys(h.adapters.s3, h.bucket, { source: h.source, schema: 'clinic', table })) {
       const names = (await readRawFileInfo(key, await getBytes(h.adapters.s3, h.bucket, key))).schema.slice(1).map((e) => e.name);
       assert.deepEqual(names.slice(-8), ['Dispense ID', 'Dispensed By', 'order', 'group', 'we`ird', LONG, 'Dispensed At', 'Updated At'], key);
     }

@@ -57,7 +57,7 @@ describe('captureSource with source column names (PostgreSQL)', () => {
   it('captures the full load, and the raw file holds the values under the source names', async () => {
     const status = await h.capture();
     assert.deepEqual(status.last!.loaded.map((l) => l.rows), [5]);
-    const [key] = await listRawKeys(h.adapters.s3, h.bucket, 'public', table);
+    const [key] = await listRawKeys(h.adapters.s3, h.bucket, { source: h.source, schema: 'public', table });
     const info = await readRawFileInfo(key!, await getBytes(h.adapters.s3, h.bucket, key!));
     const names = info.schema.slice(1).map((e) => e.name);
     assert.deepEqual(names.slice(-sourceNames.length), sourceNames);

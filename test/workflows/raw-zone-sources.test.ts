@@ -96,7 +96,7 @@ describe('raw objects are written once', () => {
     assert.deepEqual(found.map((f) => [f.prefix, f.sources, f.keys.length]), [['public/lab_results/', [h.source], 2]]);
 
     // A second source with the same table: whose the old files are cannot be known, so it asks.
-    await h.controlPlane.upsertSource({ name: `${h.source}_b`, engine: 'postgres', database: 'labs', connectionEnv: 'DANAU_SOURCE_LABS_URL', description: 'test' }, 'test');
+    await h.controlPlane.upsertSource({ name: `${h.source}_b`, engine: 'postgres', database: 'labs', connectionSecret: 'DANAU_SOURCE_LABS_URL', description: 'test' }, 'test');
     await h.onboard('lab_results', 'resulted_at', true, { source: `${h.source}_b` });
     await assert.rejects(moveLegacyRawFiles(h.adapters.s3, h.bucket, h.controlPlane, { actor: 'test' }), /public\.lab_results: onboarded in sources .*--owner public\.lab_results=<source>/);
 

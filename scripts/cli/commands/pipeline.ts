@@ -7,7 +7,7 @@ import { WorkflowId } from '../../../lib/common/temporal';
 import { workflowUrl } from '../../../lib/temporal/client';
 import type { BackfillTableResult } from '../../../workflows/backfillTable';
 import type { RunTablePipelineResult, TablePipelineStatus } from '../../../workflows/runTablePipeline';
-import { UsageError, config, isoDate, positiveInt, print, tableKeyArg, withClient, workflowArgs } from '../context';
+import { UsageError, config, isoDate, positiveInt, print, runHealth, tableKeyArg, withClient, workflowArgs } from '../context';
 
 export function printPipelineResult(r: RunTablePipelineResult): void {
   print(`${r.table}: ${r.outcome}${r.late ? ' (LATE: past its freshness deadline)' : ''}${r.failedEventId ? `; failed event ${r.failedEventId}` : ''}`);
@@ -141,7 +141,9 @@ export function registerPipelineCommands(program: Command): void {
         const handle = await handleOf(client, workflowId);
         const d = await handle.describe();
         print(`${workflowId}: ${d.type} ${d.status.name} since ${d.startTime.toISOString()}  ${workflowUrl(config(), workflowId)}`);
-        if (d.status.name !== 'RUNNING') return;
+        const health = await runHealth(handle);
+        for (const l of health.lines) print(l);
+        if (!health.running) return;
         print(JSON.stringify(await handle.query('status'), null, 2));
       });
     });
