@@ -117,7 +117,7 @@ Temporal Web UI:      $UI
   runs for one table:  $UI?query=DanauTable%3D%22clinic.clinic.patients%22
   (or type  DanauTable="labs.public.lab_results"  in the UI's search box)
   the captures:        $UI?query=WorkflowType%3D%22captureSource%22  (danau capture status|pause|resume|stop --source clinic)
-Raw zone:             s3://$DANAU_RAW_BUCKET at $DANAU_S3_ENDPOINT (e.g. clinic/appointments/YYYY/MM/DD/*.parquet)
+Raw zone:             s3://$DANAU_RAW_BUCKET at $DANAU_S3_ENDPOINT (e.g. clinic/clinic/appointments/YYYY/MM/DD/*.parquet: <source>/<schema>/<table>/)
 Processed zone:       s3://$DANAU_PROCESSED_BUCKET/<source>/<schema>/<table>/ (Hudi; danau lake batches --table clinic.clinic.patients)
   the lake upserts:    $UI?query=WorkflowType%3D%22upsertLakeTable%22
   table pipelines:     $UI?query=WorkflowType%3D%22runTablePipeline%22  (danau runs list --type runTablePipeline)

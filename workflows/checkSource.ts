@@ -5,18 +5,12 @@
 //   2. connect and run a trivial query.
 // A failed check is a result, not a failed run: it says what is missing (which variable or secret,
 // connection refused, authentication failed), never a secret's value.
-import { ApplicationFailure, proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
-import { ErrorType } from '../lib/common/errors';
+import { proxyActivities, upsertSearchAttributes } from '@temporalio/workflow';
+import { parseWorkflowInput, type WorkflowInput } from '../lib/common/workflow-inputs';
 import { SearchAttribute } from '../lib/common/temporal';
 import type { SourceCheckResult } from '../lib/sources/check';
-import type { SourceEngine } from '../lib/sources/types';
 
-export interface CheckSourceInput {
-  /** A registered source, or the name of the one being registered when the fields below are given. */
-  source: string;
-  /** A source not (yet) recorded: checked as given, so a broken one need not be recorded first. */
-  definition?: { engine: SourceEngine; databaseName: string; connectionSecret: string };
-}
+export type CheckSourceInput = WorkflowInput<'checkSource'>;
 
 export interface SourceCheckActivities {
   checkSourceConnection: (input: CheckSourceInput) => Promise<SourceCheckResult>;
@@ -25,18 +19,8 @@ export interface SourceCheckActivities {
 // One attempt: the point is to report what is wrong now, not to wait for it to be fixed.
 const control = proxyActivities<SourceCheckActivities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 1 } });
 
-function invalid(field: string, message: string): never {
-  throw ApplicationFailure.create({ message: `checkSource input: ${field}: ${message}`, type: ErrorType.SourceMisconfigured, nonRetryable: true });
-}
-
 export async function checkSource(input: CheckSourceInput): Promise<SourceCheckResult> {
-  if (!input || typeof input.source !== 'string' || !input.source) invalid('source', 'must be a source name');
-  const d = input.definition;
-  if (d !== undefined) {
-    if (d.engine !== 'mysql' && d.engine !== 'postgres') invalid('definition.engine', 'must be mysql or postgres');
-    if (typeof d.databaseName !== 'string' || !d.databaseName) invalid('definition.databaseName', 'must be a database name');
-    if (typeof d.connectionSecret !== 'string' || !d.connectionSecret) invalid('definition.connectionSecret', 'must name an environment variable or a secret');
-  }
+  input = parseWorkflowInput('checkSource', input);
   upsertSearchAttributes([{ key: SearchAttribute.layer, value: 'control' }]);
   return control.checkSourceConnection(input);
 }

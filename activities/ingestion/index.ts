@@ -12,7 +12,7 @@ import type { CaptureSuspension, Checkpoint, ControlPlane } from '../../lib/cont
 import { encodeDmsParquet, formatCommitTimestamp, RawValueError, type RawChange } from '../../lib/raw-zone/dms-file';
 import { cdcObjectKey, compareRawKeys, loadObjectKey, parseRawKey, rawTableOf, type RawTableRef } from '../../lib/raw-zone/keys';
 import { FailedEventStore } from '../../lib/failed-events/store';
-import { quoteIdent, quoteQualified, type SqlDialect } from '../../lib/sql/identifiers';
+import { quoteSourceIdent, quoteSourceQualified, type SqlDialect } from '../../lib/sql/identifiers';
 import type { CaptureActivities, CaptureWindowResult } from '../../workflows/captureSource';
 import type { IngestionCheckActivities, IngestionCheckResult } from '../../workflows/checkIngestion';
 import type { ReconcileActivities } from '../../workflows/reconcileTable';
@@ -39,12 +39,12 @@ export const CaptureCheckpoint = {
 // invalid_password and invalid_catalog_name; MySQL's access denied and unknown database.
 const LOGIN_REFUSED = new Set(['28000', '28P01', '3D000', 'ER_ACCESS_DENIED_ERROR', 'ER_DBACCESS_DENIED_ERROR', 'ER_BAD_DB_ERROR']);
 
-/** A table capture cannot name in SQL (its load selects every column by name): its problem, or null. */
+/** A table capture cannot name in SQL, quoted as its source quotes (its load selects every column by name): its problem, or null. */
 function unreadableTable(t: CapturedTable, dialect: SqlDialect): TableProblem | null {
   for (const column of [null, ...t.columns.map((c) => c.name), ...t.primaryKey]) {
     try {
-      if (column === null) quoteQualified(t.schema, t.table, dialect);
-      else quoteIdent(column, dialect);
+      if (column === null) quoteSourceQualified(t.schema, t.table, dialect);
+      else quoteSourceIdent(column, dialect);
     } catch (err) {
       return { table: t.key, column, errorType: ErrorType.InvalidTableDefinition, message: `table ${t.key}: ${column === null ? '' : `column ${column}: `}capture cannot read it: ${(err as Error).message}` };
     }

@@ -91,6 +91,21 @@ export const workflowInputSchemas = {
     paused: flag.optional(),
   }),
   checkIngestion: input({ table: tableKey }),
+  checkSource: input({
+    /** A registered source, or the name of the one being registered when `definition` is given. */
+    source: name('a source name'),
+    /** A source not (yet) recorded: checked as given, so a broken one need not be recorded first. */
+    definition: z
+      .strictObject(
+        {
+          engine: z.enum(['mysql', 'postgres'], { error: expected('mysql or postgres') }),
+          databaseName: name('a database name'),
+          connectionSecret: name('an environment variable or a secret'),
+        },
+        { error: expected('an object {engine, databaseName, connectionSecret}') },
+      )
+      .optional(),
+  }),
   reconcileTable: input({ table: tableKey }),
   syncDmsTask: input({
     /** A source registered in the control plane (danau sources). */

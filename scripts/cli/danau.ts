@@ -119,7 +119,7 @@ async function checkSourceOnWorkers(input: CheckSourceInput): Promise<SourceChec
     const workflowId = WorkflowId.checkSource(input.source, new Date().toISOString().replace(/[:.]/g, '-'));
     try {
       // Bounded, so that with no worker running the command says so instead of waiting for ever.
-      result = (await client.workflow.execute('checkSource', { taskQueue, workflowId, args: [input], workflowExecutionTimeout: '2 minutes' })) as SourceCheckResult;
+      result = (await client.workflow.execute('checkSource', { taskQueue, workflowId, args: workflowArgs('checkSource', input), workflowExecutionTimeout: '2 minutes' })) as SourceCheckResult;
     } catch (err) {
       if (err instanceof WorkflowFailedError && err.cause instanceof TimeoutFailure) {
         throw new UsageError(`source ${input.source}: no worker answered on task queue ${taskQueue} within 2 minutes; start the workers (npm run worker), or add --no-check`);
