@@ -29,6 +29,7 @@ import { PostgresWarehouse } from '../lib/warehouse/postgres';
 import { RedshiftDataWarehouse } from '../lib/warehouse/redshift-data';
 import type { Warehouse } from '../lib/warehouse/warehouse';
 import { EmrStepRunner } from '../lib/spark/emr';
+import { SparkConnectRunner } from '../lib/spark/connect';
 import { LocalSparkRunner, type SparkRunner } from '../lib/spark/runner';
 
 export interface Adapters {
@@ -63,7 +64,9 @@ export function createAdapters(config: DanauConfig): Adapters {
     spark:
       emrClient && config.emr.clusterId
         ? new EmrStepRunner({ client: emrClient, clusterId: config.emr.clusterId, codeUri: config.emr.codeUri })
-        : new LocalSparkRunner({ home: config.home, env: config.environment }),
+        : config.sparkConnectUrl
+          ? new SparkConnectRunner({ url: config.sparkConnectUrl, home: config.home, env: config.environment })
+          : new LocalSparkRunner({ home: config.home, env: config.environment }),
     warehouse,
     async close() {
       await warehouse.close();
@@ -125,8 +128,15 @@ export async function createWorkers({ config, connection, adapters, queues }: Wo
       activities: { probeObjectStore: probes.probeObjectStore, ...ingestion, planLakeBatch: lake.planLakeBatch, commitLakeBatch: lake.commitLakeBatch, ...models, ...archive, planLakeReapply: backfill.planLakeReapply, commitLakeReapply: backfill.commitLakeReapply, modelsBehindChangelog: backfill.modelsBehindChangelog },
       maxConcurrentActivityTaskExecutions: 4,
     },
-    // Spark jobs each take the machine's cores: one at a time per worker.
-    spark: { activities: { runSparkSmoke: probes.runSparkSmoke, runLakeUpsert: lake.runLakeUpsert, ...replay, pullModelChanges, runLakeReapply: backfill.runLakeReapply }, maxConcurrentActivityTaskExecutions: 1 },
+    // In the warm engine, jobs of different tables share its cores (fair scheduling) and run at once:
+    // most of a small batch is waiting on S3 and on Hudi's commit, not computing. Two batches of one
+    // table never do: each table's lake step is one workflow at a time (upsertLakeTable's id), and a
+    // backfill waits for the table's step to be free. A spark-submit per job takes the machine's
+    // cores: one at a time.
+    spark: {
+      activities: { runSparkSmoke: probes.runSparkSmoke, runLakeUpsert: lake.runLakeUpsert, ...replay, pullModelChanges, runLakeReapply: backfill.runLakeReapply },
+      maxConcurrentActivityTaskExecutions: adapters.spark.kind === 'local' ? 1 : config.sparkConcurrency,
+    },
   };
 
   const wanted = queues ?? [...TASK_QUEUE_ROLES];

@@ -24,7 +24,7 @@ export interface PlannedLakeBatch {
 }
 
 export interface LakeJobRun {
-  runner: 'local' | 'emr';
+  runner: 'local' | 'emr' | 'connect';
   attached: boolean;
   logLocation: string;
   elapsedMs: number;

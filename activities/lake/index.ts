@@ -1,16 +1,17 @@
 // Lake activities: planning batches of raw files, running the lake job on one, and recording what it
 // did. The job itself is scripts/spark/lake_job.py; these only describe its work and read its result.
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ApplicationFailure } from '@temporalio/common';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { ErrorType } from '../../lib/common/errors';
 import { tableKey } from '../../lib/common/temporal';
 import type { DanauConfig } from '../../lib/config';
 import type { ControlPlane, FailedEventInput, TableRecord } from '../../lib/control-plane/store';
 import { batchLocations, buildUpsertSpec, DEFAULT_BATCH_LIMITS, lakeBatchId, nextBatch, type LakeUpsertResult, type LakeUpsertSpec } from '../../lib/lake/batches';
 import { rawTableOf } from '../../lib/raw-zone/keys';
-import { listTableFiles, readObject } from '../../lib/raw-zone/objects';
-import { SparkJobError, type SparkRunner } from '../../lib/spark/runner';
+import { LakeJobClient, lakeJobActivityFailure } from '../../lib/lake/job-client';
+import { listTableFiles } from '../../lib/raw-zone/objects';
+import type { SparkRunner } from '../../lib/spark/runner';
 import type { LakeActivities, LakeJobRun, LakeSparkActivities } from '../../workflows/upsertLakeTable';
 
 export interface LakeDeps {
@@ -20,13 +21,8 @@ export interface LakeDeps {
   runner: SparkRunner;
 }
 
-export const LAKE_JOB = 'scripts/spark/lake_job.py';
-
 /** The table's lake checkpoint: the last Hudi instant applied (what incremental pulls start from). */
 export const LakeCheckpoint = { table: (key: string) => ({ pipeline: 'lake', subject: key }) };
-
-// A job error that will happen again on a retry: the data or the table definition is wrong.
-const DETERMINISTIC = /AnalysisException|SchemaCompatibilityException|Failed to merge incompatible data types|NumberFormatException|KeyError|ValueError/;
 
 /** The onboarded table named `source.schema.table`, or a non-retryable failure saying it is not. */
 export async function lakeTableOf(controlPlane: ControlPlane, key: string): Promise<TableRecord> {
@@ -42,49 +38,24 @@ export function lakeCatalog(config: DanauConfig): LakeUpsertSpec['catalog'] {
 }
 
 /**
- * Runs `lake_job.py upsert` on one batch's spec (an EMR step or local spark-submit, heartbeating;
- * cancelling the activity stops the job) and reads its result object. The lake step and backfills
- * both run their batches through this.
+ * Runs the lake job's upsert on one batch's spec (in the warm engine, an EMR step or a local
+ * spark-submit, heartbeating; cancelling the activity stops the job) and returns its result. The lake
+ * step and backfills both run their batches through this.
  */
 export async function runLakeUpsertJob({ config, s3, runner }: LakeDeps, key: string, spec: LakeUpsertSpec, jobName: string): Promise<{ result: LakeUpsertResult; run: LakeJobRun }> {
   const ctx = Context.current();
-  const batchId = spec.batchId;
-  const at = batchLocations(config, batchId);
-  const bucket = config.buckets.processed;
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: at.specKey, Body: JSON.stringify(spec, null, 2), ContentType: 'application/json' }));
-  // A result left by an earlier attempt must not be read as this one's.
-  await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: at.resultKey }));
-  const readResult = async (): Promise<LakeUpsertResult | null> => {
-    try {
-      return JSON.parse(Buffer.from(await readObject(s3, bucket, at.resultKey)).toString('utf8')) as LakeUpsertResult;
-    } catch {
-      return null;
-    }
-  };
-  let outcome;
+  const client = new LakeJobClient({ s3, bucket: config.buckets.processed, runner });
   try {
-    outcome = await runner.run({
-      script: LAKE_JOB,
-      args: ['upsert', '--spec', `s3://${bucket}/${at.specKey}`],
+    const { result, outcome } = await client.run('upsert', spec, {
+      specKey: batchLocations(config, spec.batchId).specKey,
       name: jobName,
       signal: ctx.cancellationSignal,
       heartbeat: (progress) => ctx.heartbeat(progress),
     });
+    return { result, run: { runner: outcome.runner, attached: outcome.attached, logLocation: outcome.logLocation, elapsedMs: outcome.elapsedMs } };
   } catch (err) {
-    // Cancelled: the runner stopped the job; saying so makes the run end Cancelled, not Failed.
-    if (ctx.cancellationSignal.aborted) throw new CancelledFailure(`lake job for batch ${batchId} of ${key} cancelled: the job was stopped`, undefined, err instanceof Error ? err : undefined);
-    if (!(err instanceof SparkJobError)) throw err;
-    const reported = await readResult();
-    const reason = reported?.error ?? err.message;
-    throw ApplicationFailure.create({
-      type: DETERMINISTIC.test(reason) ? ErrorType.LakeJobFailed : 'LakeJobError',
-      message: `table ${key}: lake job for batch ${batchId} failed: ${reason} (log: ${err.logFile})`,
-      nonRetryable: DETERMINISTIC.test(reason),
-    });
+    throw lakeJobActivityFailure(err, `table ${key}: lake job for batch ${spec.batchId}`);
   }
-  const result = await readResult();
-  if (!result?.ok) throw new Error(`table ${key}: lake job for batch ${batchId} finished without a result at s3://${bucket}/${at.resultKey} (log: ${outcome.logLocation})`);
-  return { result, run: { runner: outcome.runner, attached: outcome.attached, logLocation: outcome.logLocation, elapsedMs: outcome.elapsedMs } };
 }
 
 export function createLakeActivities(deps: LakeDeps): LakeActivities & LakeSparkActivities {

@@ -1,11 +1,11 @@
 // Replaying the rows a lake batch set aside (failed events UncastableValue and StaleChange): the lake
 // job's `replay` command reads exactly those rows from their raw files and takes them through the
 // upsert's path again, with the table's current lake types. This activity describes the replay,
-// runs it (local spark-submit or an EMR step, heartbeating; cancelling kills the job) and reads its
+// runs it (through the lake job client, heartbeating; cancelling stops the job) and reads its
 // result. It never changes the failed event: the reprocessing loop settles it from the answer.
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { ApplicationFailure } from '@temporalio/common';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { ErrorType } from '../../lib/common/errors';
 import type { TableRecord } from '../../lib/control-plane/store';
 import {
@@ -22,12 +22,9 @@ import {
   type ReplayLakeRowsInput,
   type ReplayLakeRowsResult,
 } from '../../lib/lake/replay';
+import { LakeJobClient, lakeJobActivityFailure } from '../../lib/lake/job-client';
 import { readObject } from '../../lib/raw-zone/objects';
-import { SparkJobError } from '../../lib/spark/runner';
-import { LAKE_JOB, type LakeDeps } from './index';
-
-// A job error that will happen again on a retry: the data or the table definition is wrong.
-const DETERMINISTIC = /AnalysisException|SchemaCompatibilityException|Failed to merge incompatible data types|NumberFormatException|KeyError|ValueError/;
+import type { LakeDeps } from './index';
 
 export function createLakeReplayActivity({ config, controlPlane, s3, runner }: LakeDeps): LakeReplayActivities {
   const bucket = config.buckets.processed;
@@ -121,31 +118,17 @@ export function createLakeReplayActivity({ config, controlPlane, s3, runner }: L
       const catalog = config.catalog.glueDatabase ? { type: 'glue' as const, database: config.catalog.glueDatabase } : null;
       const spec = buildReplaySpec(config, table, { eventId, attempt, kind, sourceBatchId: dataRef.batchId, setAsideUri: from, rootUri: root }, catalog);
       const at = replayLocations(config, dataRef.batchId, id, root);
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: at.specKey, Body: JSON.stringify(spec, null, 2), ContentType: 'application/json' }));
-      // A result left by an earlier attempt must not be read as this one's.
-      await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: at.resultKey }));
-      let outcome;
+      let result: LakeReplayResult;
       try {
-        outcome = await runner.run({
-          script: LAKE_JOB,
-          args: ['replay', '--spec', `s3://${bucket}/${at.specKey}`],
+        ({ result } = await new LakeJobClient({ s3, bucket, runner }).run('replay', spec, {
+          specKey: at.specKey,
           name: `danau:lake-replay:${key}:${id}`,
           signal: ctx.cancellationSignal,
           heartbeat: (progress) => ctx.heartbeat(progress),
-        });
+        }));
       } catch (err) {
-        if (ctx.cancellationSignal.aborted) throw new CancelledFailure(`replay ${id} of failed event ${eventId} cancelled: the job was stopped`, undefined, err instanceof Error ? err : undefined);
-        if (!(err instanceof SparkJobError)) throw err;
-        const reason = (await readJson<LakeReplayResult>(at.resultKey))?.error ?? err.message;
-        if (reason.includes(ErrorType.ReplayDataMissing)) throw refuse(ErrorType.ReplayDataMissing, `failed event ${eventId} of table ${key}: ${reason.replace(`${ErrorType.ReplayDataMissing}: `, '')}`);
-        throw ApplicationFailure.create({
-          type: DETERMINISTIC.test(reason) ? ErrorType.LakeJobFailed : 'LakeJobError',
-          message: `table ${key}: lake job replaying failed event ${eventId} (${id}) failed: ${reason} (log: ${err.logFile})`,
-          nonRetryable: DETERMINISTIC.test(reason),
-        });
+        throw lakeJobActivityFailure(err, `table ${key}: replay ${id} of failed event ${eventId}`);
       }
-      const result = await readJson<LakeReplayResult>(at.resultKey);
-      if (!result?.ok) throw new Error(`table ${key}: lake job replaying failed event ${eventId} (${id}) finished without a result at s3://${bucket}/${at.resultKey} (log: ${outcome.logLocation})`);
       return { ...summariseReplay(result), replayId: id, replayedFrom: from, figures: result };
     },
   };

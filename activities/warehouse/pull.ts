@@ -1,14 +1,14 @@
 // A model's pull: the lake job exports what changed in the source table's change log since the
 // model's checkpoint, as Parquet under the processed bucket, for the warehouse to stage.
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { ApplicationFailure } from '@temporalio/common';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { ErrorType } from '../../lib/common/errors';
 import type { DanauConfig } from '../../lib/config';
 import type { ControlPlane, TableRecord } from '../../lib/control-plane/store';
 import { changelogBasePath, hudiTableName } from '../../lib/lake/batches';
 import { modelSourceColumns, type ModelDefinition } from '../../lib/models/definition';
-import { readObject } from '../../lib/raw-zone/objects';
+import { LakeJobClient, lakeJobActivityFailure } from '../../lib/lake/job-client';
 import type { SparkRunner } from '../../lib/spark/runner';
 import type { ModelPull } from '../../workflows/buildModels';
 
@@ -52,18 +52,17 @@ export function createModelPullActivity({ config, controlPlane, s3 }: ModelDeps,
       outputUri: `s3://${bucket}/${prefix}/rows/`,
       resultUri: `s3://${bucket}/${prefix}/result.json`,
     };
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `${prefix}/spec.json`, Body: JSON.stringify(spec), ContentType: 'application/json' }));
-    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: `${prefix}/result.json` }));
-    let failure: unknown = null;
-    await runner
-      .run({ script: 'scripts/spark/lake_job.py', args: ['export', '--spec', `s3://${bucket}/${prefix}/spec.json`], name: `danau:model-pull:${buildId}`, signal: ctx.cancellationSignal, heartbeat: (p) => ctx.heartbeat(p) })
-      .catch((err: unknown) => (failure = err));
-    if (ctx.cancellationSignal.aborted) throw new CancelledFailure(`model ${name}: pull cancelled: the job was stopped`);
-    const result = await readObject(s3, bucket, `${prefix}/result.json`).then(
-      (b) => JSON.parse(Buffer.from(b).toString('utf8')) as { ok: boolean; error?: string; rows: number; outputUri: string | null; incremental: { endInstant: string | null; startCleaned: boolean } },
-      () => null,
-    );
-    if (!result?.ok) throw new Error(`model ${name}: pull from ${model.source} failed: ${result?.error ?? (failure instanceof Error ? failure.message : 'no result written')}`);
-    return { rows: result.rows, outputUri: result.outputUri, beginInstant: begin, endInstant: result.incremental.endInstant, fullComparison: result.incremental.startCleaned };
+    let result;
+    try {
+      ({ result } = await new LakeJobClient({ s3, bucket, runner }).run('export', spec, {
+        specKey: `${prefix}/spec.json`,
+        name: `danau:model-pull:${buildId}`,
+        signal: ctx.cancellationSignal,
+        heartbeat: (p) => ctx.heartbeat(p),
+      }));
+    } catch (err) {
+      throw lakeJobActivityFailure(err, `model ${name}: pull from ${model.source}`);
+    }
+    return { rows: result.rows, outputUri: result.outputUri, beginInstant: begin, endInstant: result.incremental.endInstant ?? null, fullComparison: result.incremental.startCleaned };
   };
 }

@@ -61,6 +61,11 @@ const schema = z.object({
   // Production lake: set the cluster id and lake jobs run as EMR steps instead of local spark-submit.
   DANAU_EMR_CLUSTER_ID: z.string().regex(/^j-[A-Z0-9]+$/, 'must be an EMR cluster id such as j-2AXXXXXXGAPLF').optional(),
   DANAU_EMR_CODE_URI: z.string().regex(/^s3:\/\/[^/]+\/(.*\/)?$/, 'must be an s3:// prefix ending in /').optional(),
+  // The warm engine: a Spark Connect server lake jobs run in (the stack's locally; an EMR Spark Connect
+  // session's endpoint in production). Unset without an EMR cluster: each job is its own spark-submit.
+  // How many lake jobs a worker runs at once in the warm engine (or on EMR).
+  DANAU_SPARK_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(3),
+  DANAU_SPARK_CONNECT_URL: unsetIfEmpty(z.string().regex(/^sc:\/\/[^/:]+:\d+\/?$/, 'must look like sc://host:port')),
   // Production catalog: the Glue database the lake job syncs tables to, and Athena for queries.
   DANAU_GLUE_DATABASE: z.string().regex(/^[a-z0-9_]+$/, 'lower-case letters, digits and _').optional(),
   DANAU_ATHENA_WORKGROUP: z.string().min(1).default('primary'),
@@ -131,6 +136,10 @@ export interface DanauConfig {
   aws: { apiEndpoint?: string };
   /** Set: lake jobs run as steps on this EMR cluster, their files uploaded under codeUri. */
   emr: { clusterId?: string; codeUri: string };
+  /** The warm engine's Spark Connect URL, when lake jobs run in one. */
+  sparkConnectUrl?: string;
+  /** Lake jobs a worker runs at once when they run in the warm engine or on EMR. */
+  sparkConcurrency: number;
   warehouse: {
     schema: string;
     /** Set: models are built on Redshift through the Data API; otherwise on the local PostgreSQL. */
@@ -251,6 +260,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DanauConfig {
     },
     aws: { apiEndpoint: c.DANAU_AWS_API_ENDPOINT },
     emr: { clusterId: c.DANAU_EMR_CLUSTER_ID, codeUri: c.DANAU_EMR_CODE_URI ?? `s3://${c.DANAU_PROCESSED_BUCKET}/_danau/code/` },
+    sparkConnectUrl: c.DANAU_SPARK_CONNECT_URL,
+    sparkConcurrency: c.DANAU_SPARK_CONCURRENCY,
     warehouse: {
       schema: c.DANAU_WAREHOUSE_SCHEMA,
       redshift:

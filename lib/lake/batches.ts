@@ -137,38 +137,9 @@ export function batchLocations(config: Pick<DanauConfig, 'buckets'>, batchId: st
   };
 }
 
-export interface LakeUpsertSpec {
-  batchId: string;
-  table: string;
-  hudiTableName: string;
-  basePath: string;
-  /** The table's change log: every change, keyed by (primary key, change sequence), for SCD2 models. */
-  changelogBasePath: string;
-  /** Deleted keys with their delete's change sequence, so a late older change stays set aside (README, lake). */
-  tombstonesBasePath: string;
-  files: string[];
-  /** `name` is the lake name; `sourceName` the raw files' (the job renames on read, issue 12). */
-  columns: { name: string; sourceName: string; lakeType: string }[];
-  /** Lake names, as are the precombine and partition fields. */
-  primaryKey: string[];
-  precombineField: string;
-  partitionField: string;
-  timezone: string;
-  tableType: TableRecord['hudiTableType'];
-  indexType: TableRecord['hudiIndexType'];
-  cleanerCommitsRetained: number;
-  compactionDeltaCommits: number;
-  resultUri: string;
-  quarantineUri: string;
-  staleUri: string;
-  /** Production: sync to the Glue Data Catalog (database name). */
-  catalog: { type: 'glue'; database: string } | null;
-  /**
-   * A backfill's batch: a change equal to the stored row's is applied again when the row it makes now
-   * differs; older changes are superseded, not set aside (lake_job.py, `reapply`). Absent otherwise.
-   */
-  reapply?: true;
-}
+import type { LakeUpsertSpec } from './job-contract';
+
+export type { LakeUpsertResult, LakeUpsertSpec } from './job-contract';
 
 export function buildUpsertSpec(
   config: Pick<DanauConfig, 'buckets' | 'timezone'>,
@@ -204,25 +175,3 @@ export function buildUpsertSpec(
   };
 }
 
-/** The lake job's result object for an upsert. */
-export interface LakeUpsertResult {
-  ok: boolean;
-  error?: string;
-  batchId: string;
-  instant: string | null;
-  /** The change log's instant for this batch (null when it had no change). */
-  changelogInstant: string | null;
-  alreadyApplied: boolean;
-  rowsRead: number;
-  rowsUpserted: number;
-  /** Of rowsUpserted, changes equal to the stored row's applied again (a reapply; 0 otherwise; absent from older jobs). */
-  rowsReapplied?: number;
-  rowsDeleted: number;
-  /** Older than the stored row: set aside by an upsert, superseded (left alone) in a reapply. */
-  rowsStale: number;
-  /** The stored row already is this change (a reapply: and would not change). */
-  rowsDuplicate: number;
-  rowsQuarantined: number;
-  rowsMoved: number;
-  seconds: number;
-}

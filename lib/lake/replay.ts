@@ -5,6 +5,7 @@
 import type { DanauConfig } from '../config';
 import type { TableRecord } from '../control-plane/store';
 import { buildUpsertSpec, type LakeUpsertSpec } from './batches';
+import type { LakeReplayResult, LakeReplaySpec } from './job-contract';
 
 /** What the lake job set aside: `quarantine` (a value that does not cast) or `stale` (older than the stored row). */
 export type SetAsideKind = 'quarantine' | 'stale';
@@ -96,17 +97,7 @@ export function replayLocations(config: Pick<DanauConfig, 'buckets'>, sourceBatc
   };
 }
 
-export interface LakeReplaySpec extends Omit<LakeUpsertSpec, 'files' | 'quarantineUri' | 'staleUri'> {
-  replayId: string;
-  eventId: number;
-  /** The batch that set the rows aside. */
-  sourceBatchId: string;
-  kind: SetAsideKind;
-  /** The set-aside rows to replay (JSON, as the upsert or a previous replay wrote them). */
-  setAsideUri: string;
-  /** Where rows that are still set aside go, in the same format. */
-  stillSetAsideUri: string;
-}
+export type { LakeReplayResult, LakeReplaySpec } from './job-contract';
 
 /**
  * The lake job's spec for a replay: the table's settings and its current lake column types (a person
@@ -133,35 +124,6 @@ export function buildReplaySpec(
   };
 }
 
-/** The lake job's result object for a replay. */
-export interface LakeReplayResult {
-  ok: boolean;
-  error?: string;
-  batchId: string;
-  replayId: string;
-  kind: SetAsideKind;
-  setAsideUri: string;
-  instant: string | null;
-  changelogInstant: string | null;
-  alreadyApplied: boolean;
-  /** Rows in the set-aside location. */
-  rowsSetAside: number;
-  /** Of those, the rows found in their raw files and replayed. */
-  rowsRead: number;
-  rowsNotFound: number;
-  rowsUpserted: number;
-  rowsDeleted: number;
-  rowsStale: number;
-  /** Already in the table as this very change (an earlier replay applied it). */
-  rowsDuplicate: number;
-  rowsQuarantined: number;
-  rowsMoved: number;
-  rowsStillSetAside: number;
-  stillSetAsideUri: string | null;
-  /** Up to three reasons of rows still set aside. */
-  samples: string[];
-  seconds: number;
-}
 
 /** The activity's answer from the job's figures. */
 export function summariseReplay(result: LakeReplayResult): Pick<ReplayLakeRowsResult, 'rowsApplied' | 'rowsStillSetAside' | 'stillSetAsideUri' | 'instant' | 'reason' | 'alreadyApplied'> {

@@ -47,9 +47,12 @@ export function emrStepName(jobName: string): string {
   return `${chars.slice(0, MAX_STEP_NAME_LENGTH - hash.length - 1).join('')}~${hash}`;
 }
 
-/** command-runner.jar's arguments: spark-submit, its options, then the uploaded job file and the job's arguments. */
+/**
+ * command-runner.jar's arguments: spark-submit, its options, the job's package (lib/spark/deploy.ts
+ * uploads danau_lake.zip beside the entries), then the uploaded job file and the job's arguments.
+ */
 export function sparkSubmitCommand(codeUri: string, sparkSubmitArgs: readonly string[], request: Pick<SparkJobRequest, 'script' | 'args'>): string[] {
-  return ['spark-submit', '--deploy-mode', 'cluster', ...sparkSubmitArgs, `${codeUri}${path.posix.basename(request.script)}`, ...request.args];
+  return ['spark-submit', '--deploy-mode', 'cluster', ...sparkSubmitArgs, '--py-files', `${codeUri}danau_lake.zip`, `${codeUri}${path.posix.basename(request.script)}`, ...request.args];
 }
 
 /**

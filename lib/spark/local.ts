@@ -1,5 +1,6 @@
-// Runs a PySpark job on this machine through scripts/spark/submit.sh (spark-submit --master local[*]).
-// The same job file is what EMR runs in production. Output goes to a log file that outlives the run.
+// Runs a PySpark job on this machine as a child process: through scripts/spark/submit.sh
+// (spark-submit --master local[*]) by default, or as a Spark Connect client of the warm engine
+// (lib/spark/connect.ts). Output goes to a log file that outlives the run.
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -18,6 +19,8 @@ export interface SparkJobRun {
   /** Called with the process-group leader's pid once spark-submit has started. */
   onStart?: (pid: number) => void;
   progressEveryMs?: number;
+  /** The program to run instead of submit.sh, with the arguments before the job's own. */
+  launcher?: { command: string; args: string[] };
 }
 
 export interface SparkJobResult {
@@ -40,7 +43,8 @@ export function runLocalSparkJob(run: SparkJobRun): Promise<SparkJobResult> {
   const log = createWriteStream(run.logFile, { flags: 'a' });
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', [path.join(repoRoot, 'scripts', 'spark', 'submit.sh'), path.join(repoRoot, run.script), ...run.args], {
+    const launcher = run.launcher ?? { command: 'bash', args: [path.join(repoRoot, 'scripts', 'spark', 'submit.sh')] };
+    const child = spawn(launcher.command, [...launcher.args, path.join(repoRoot, run.script), ...run.args], {
       cwd: repoRoot,
       env: run.env,
       // Its own process group, so cancelling kills the JVM and not just the wrapper script.
@@ -81,7 +85,7 @@ export function runLocalSparkJob(run: SparkJobRun): Promise<SparkJobResult> {
     child.on('error', (err) => {
       clearInterval(ticker);
       log.end();
-      reject(new SparkJobError(`could not start spark-submit: ${err.message}`, run.logFile, null));
+      reject(new SparkJobError(`could not start ${launcher.command}: ${err.message}`, run.logFile, null));
     });
     child.on('close', (code) => {
       clearInterval(ticker);

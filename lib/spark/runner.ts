@@ -1,6 +1,8 @@
-// One way to run a PySpark job, two real implementations: EMR steps in production (lib/spark/emr.ts)
-// and spark-submit --master local[*] on one machine (LocalSparkRunner below). The job file is the
-// same; a job reports its figures by writing a result object to S3, which works on both.
+// One way to run a PySpark job, three real implementations: a client of a warm Spark Connect engine
+// (lib/spark/connect.ts: the stack's server locally, an EMR Spark Connect session in production),
+// EMR steps for big one-off work (lib/spark/emr.ts), and spark-submit --master local[*] on one
+// machine (LocalSparkRunner below). The job file is the same; a job reports its figures by writing a
+// result object to S3, which works on all three.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { runLocalSparkJob, SparkJobError } from './local';
@@ -20,8 +22,10 @@ export interface SparkJobRequest {
   heartbeat?: (progress: { elapsedMs: number; state: string }) => void;
 }
 
+export type SparkRunnerKind = 'local' | 'emr' | 'connect';
+
 export interface SparkJobOutcome {
-  runner: 'local' | 'emr';
+  runner: SparkRunnerKind;
   /** True when the job was already running or done under this name and was attached to, not started. */
   attached: boolean;
   elapsedMs: number;
@@ -32,13 +36,13 @@ export interface SparkJobOutcome {
 }
 
 export interface SparkRunner {
-  readonly kind: 'local' | 'emr';
+  readonly kind: SparkRunnerKind;
   run(request: SparkJobRequest): Promise<SparkJobOutcome>;
 }
 
 export { SparkJobError };
 
-const fileName = (name: string) => name.replace(/[^A-Za-z0-9._-]+/g, '_');
+export const fileName = (name: string) => name.replace(/[^A-Za-z0-9._-]+/g, '_');
 
 /**
  * spark-submit as a child process. A worker that dies leaves its job running (it is in its own
@@ -72,7 +76,7 @@ export class LocalSparkRunner implements SparkRunner {
   }
 }
 
-async function stopLeftover(pidFile: string): Promise<void> {
+export async function stopLeftover(pidFile: string): Promise<void> {
   if (!existsSync(pidFile)) return;
   const pid = Number(readFileSync(pidFile, 'utf8'));
   if (!Number.isInteger(pid) || pid <= 0) return;

@@ -511,11 +511,11 @@ class Bench {
     const wallSeconds = (wallClock() - started) / 1000;
     const contention = sampler.stop();
     const result = await readObject(this.s3, this.bucket, at.resultKey).then(
-      (b) => JSON.parse(Buffer.from(b).toString('utf8')) as LakeUpsertResult,
+      (b) => JSON.parse(Buffer.from(b).toString('utf8')) as LakeUpsertResult | { ok: false; error: string },
       () => null,
     );
-    const figures: RunFigures = { ok: false, rows, wallSeconds, appSeconds: appSeconds(this.newEventLog(before)), jobSeconds: result?.seconds ?? null, contention, logFile };
-    if (failure || !result?.ok) return { ...figures, error: `${result?.error ?? failure ?? 'no result object'} (log: ${logFile})` };
+    const figures: RunFigures = { ok: false, rows, wallSeconds, appSeconds: appSeconds(this.newEventLog(before)), jobSeconds: result?.ok ? result.seconds : null, contention, logFile };
+    if (failure || !result?.ok) return { ...figures, error: `${(result && !result.ok ? result.error : null) ?? failure ?? 'no result object'} (log: ${logFile})` };
     const odd = [
       result.rowsRead !== rows && `read ${result.rowsRead} rows, not ${rows}`,
       result.rowsQuarantined > 0 && `${result.rowsQuarantined} rows quarantined`,

@@ -5,7 +5,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 HERE="$(dirname "${BASH_SOURCE[0]}")"
 
 # Order matters for `up`: the worker needs everything before it.
-SERVICES=(postgres mariadb s3 aws-api temporal)
+SERVICES=(postgres mariadb s3 aws-api temporal spark)
 
 up() {
   local started; started=$(date +%s)
@@ -14,7 +14,6 @@ up() {
   bash "$HERE/node.sh" install
   # install is cheap when everything is present, and is what makes a fresh machine work.
   for part in "${SERVICES[@]}"; do bash "$HERE/$part.sh" install && bash "$HERE/$part.sh" start; done
-  bash "$HERE/spark.sh" install
   if [[ -f "$DANAU_ROOT/dist/workers/main.js" ]]; then bash "$HERE/worker.sh" start
   else log "no build yet: the worker starts after npm run build and another stack up"; fi
   log "stack is up in $(( $(date +%s) - started ))s; state in $DANAU_HOME"
@@ -28,7 +27,7 @@ down() {
 
 status() {
   local rc=0
-  for part in node "${SERVICES[@]}" spark worker; do bash "$HERE/$part.sh" status || rc=1; done
+  for part in node "${SERVICES[@]}" worker; do bash "$HERE/$part.sh" status || rc=1; done
   return $rc
 }
 

@@ -86,7 +86,7 @@ describe('EmrStepRunner (EMR API on moto)', () => {
     assert.equal(step?.ActionOnFailure, 'CONTINUE');
     assert.equal(step?.Config?.Jar, 'command-runner.jar');
     assert.deepEqual(step?.Config?.Args, [
-      'spark-submit', '--deploy-mode', 'cluster', '--conf', 'spark.test=1',
+      'spark-submit', '--deploy-mode', 'cluster', '--conf', 'spark.test=1', '--py-files', `${CODE_URI}danau_lake.zip`,
       `${CODE_URI}lake_job.py`, '--table', 'clinic.clinic.patients', '--batch', '1',
     ]);
   });

@@ -1,0 +1,143 @@
+"""Hudi write options for the three tables the job keeps per source table: the table itself, its
+change log (every change, keyed by key and change sequence), and its tombstones (the last delete of
+each deleted key). docs/design/warm-spark-engine.md says what each small-batch setting costs.
+"""
+
+from .timeline import BATCH_KEY
+
+PARTITION = "dt"
+META_OP, META_TS, META_SEQ, META_BATCH = "_danau_op", "_danau_commit_ts", "_danau_change_seq", "_danau_batch_id"
+
+
+def small_batch_options(parallelism=2):
+    """Settings for batches of thousands of rows, not millions (the probe in issue 13: a warm 1k-row
+    upsert 7.4-8.2 s with Hudi's defaults, 2.0-3.3 s with these):
+      - no metadata table: one Hudi table fewer to commit to per write; file listing falls back to
+        listing the partition folders, which grows with partitions (daily: one per day);
+      - direct markers, no embedded timeline server: no extra server per write;
+      - shuffle parallelism sized for the machine, not for Hudi's default of 200 tasks."""
+    p = str(parallelism)
+    return {
+        "hoodie.metadata.enable": "false",
+        "hoodie.write.markers.type": "DIRECT",
+        "hoodie.embed.timeline.server": "false",
+        "hoodie.upsert.shuffle.parallelism": p,
+        "hoodie.insert.shuffle.parallelism": p,
+        "hoodie.delete.shuffle.parallelism": p,
+        "hoodie.bulkinsert.shuffle.parallelism": p,
+        "hoodie.bloom.index.parallelism": p,
+        "hoodie.simple.index.parallelism": p,
+        "hoodie.markers.delete.parallelism": p,
+        "hoodie.finalize.write.parallelism": p,
+        "hoodie.cleaner.parallelism": p,
+    }
+
+
+def retention_options(retained):
+    """The cleaner keeps the file versions of the last `retained` commits; the archiver must keep
+    more instants than that on the active timeline."""
+    return {
+        "hoodie.cleaner.policy": "KEEP_LATEST_COMMITS",
+        "hoodie.cleaner.commits.retained": str(retained),
+        "hoodie.clean.automatic": "true",
+        "hoodie.keep.min.commits": str(retained + 5),
+        "hoodie.keep.max.commits": str(retained + 10),
+    }
+
+
+def _common(spec):
+    return {
+        **small_batch_options(int(spec.get("parallelism") or 2)),
+        **retention_options(int(spec["cleanerCommitsRetained"])),
+        "hoodie.datasource.write.commitmeta.key.prefix": "danau.",
+        BATCH_KEY: spec["batchId"],
+    }
+
+
+def table_options(spec):
+    table_type = spec["tableType"]
+    key = spec["primaryKey"]
+    opts = {
+        **_common(spec),
+        "hoodie.table.name": spec["hudiTableName"],
+        "hoodie.datasource.write.table.type": table_type,
+        "hoodie.datasource.write.operation": "upsert",
+        "hoodie.datasource.write.recordkey.field": ",".join(key),
+        "hoodie.datasource.write.precombine.field": spec["precombineField"],
+        "hoodie.datasource.write.partitionpath.field": PARTITION,
+        "hoodie.datasource.write.hive_style_partitioning": "true",
+        "hoodie.datasource.write.keygenerator.class": "org.apache.hudi.keygen.ComplexKeyGenerator"
+        if len(key) > 1
+        else "org.apache.hudi.keygen.SimpleKeyGenerator",
+        # The ordering guard has already dropped every change that is not newer than the stored row,
+        # so what reaches Hudi must win: overwrite, never compare precombine values (an application's
+        # updated_at can go backwards; the change sequence cannot).
+        "hoodie.datasource.write.payload.class": "org.apache.hudi.common.model.OverwriteWithLatestAvroPayload",
+        "hoodie.index.type": spec["indexType"],
+        "hoodie.bloom.index.update.partition.path": "true",
+    }
+    if table_type == "MERGE_ON_READ":
+        opts.update(
+            {
+                "hoodie.compact.inline": "true",
+                "hoodie.compact.inline.max.delta.commits": str(int(spec["compactionDeltaCommits"])),
+            }
+        )
+    catalog = spec.get("catalog")
+    if catalog and catalog.get("type") == "glue":
+        # On EMR the Hive metastore client is the Glue Data Catalog; hms mode syncs through it and
+        # creates <table> (CoW) or <table>_ro and <table>_rt (MoR) for Athena.
+        opts.update(
+            {
+                "hoodie.datasource.hive_sync.enable": "true",
+                "hoodie.datasource.hive_sync.mode": "hms",
+                "hoodie.datasource.hive_sync.database": catalog["database"],
+                "hoodie.datasource.hive_sync.table": spec["hudiTableName"],
+                "hoodie.datasource.hive_sync.partition_fields": PARTITION,
+                "hoodie.datasource.hive_sync.partition_extractor_class": "org.apache.hudi.hive.MultiPartKeysValueExtractor",
+                "hoodie.datasource.hive_sync.support_timestamp": "true",
+            }
+        )
+    return opts
+
+
+def changelog_options(spec, rewrite=False):
+    """The change log: every change, keyed by (primary key, change sequence).
+
+    A Hudi table holds one row per key and a batch keeps only each key's latest change, so the history
+    between two reads would be gone; SCD type 2 models pull from this table instead. A change log
+    row is never updated, so a batch is an insert: no index lookup (a rerun is caught by the batch id
+    before the write, and the batch is deduplicated on (key, change sequence) first). Only a backfill's
+    rewrite of changes it holds differently (`rewrite`) is an upsert.
+    """
+    return {
+        **_common(spec),
+        "hoodie.table.name": f"{spec['hudiTableName']}_changelog",
+        "hoodie.datasource.write.table.type": "COPY_ON_WRITE",
+        "hoodie.datasource.write.operation": "upsert" if rewrite else "insert",
+        "hoodie.datasource.write.recordkey.field": ",".join(spec["primaryKey"] + [META_SEQ]),
+        "hoodie.datasource.write.precombine.field": META_SEQ,
+        "hoodie.datasource.write.partitionpath.field": PARTITION,
+        "hoodie.datasource.write.hive_style_partitioning": "true",
+        "hoodie.datasource.write.keygenerator.class": "org.apache.hudi.keygen.ComplexKeyGenerator",
+        "hoodie.datasource.write.payload.class": "org.apache.hudi.common.model.OverwriteWithLatestAvroPayload",
+        "hoodie.index.type": "BLOOM",
+        # Small inserts go into the partition's existing small files rather than a file each.
+        "hoodie.parquet.small.file.limit": str(100 * 1024 * 1024),
+    }
+
+
+def tombstone_options(spec):
+    return {
+        **_common(spec),
+        "hoodie.table.name": f"{spec['hudiTableName']}_tombstones",
+        "hoodie.datasource.write.table.type": "COPY_ON_WRITE",
+        "hoodie.datasource.write.operation": "upsert",
+        "hoodie.datasource.write.recordkey.field": ",".join(spec["primaryKey"]),
+        "hoodie.datasource.write.precombine.field": META_SEQ,
+        "hoodie.datasource.write.partitionpath.field": "",
+        "hoodie.datasource.write.keygenerator.class": "org.apache.hudi.keygen.NonpartitionedKeyGenerator",
+        # Within one write the highest change sequence per key wins (a new tombstone over an expired one).
+        "hoodie.datasource.write.payload.class": "org.apache.hudi.common.model.OverwriteWithLatestAvroPayload",
+        "hoodie.index.type": "SIMPLE",
+    }

@@ -1,0 +1,44 @@
+"""Pure parts: the contract check and the error classification."""
+
+import json
+
+import pytest
+
+from danau_lake import contract
+from danau_lake.errors import InvalidSpec, ReplayDataMissing, classify
+
+
+def test_a_spec_that_misses_a_field_is_refused_naming_it():
+    with pytest.raises(InvalidSpec) as err:
+        contract.check_spec("query", {"tables": [], "sql": "select 1", "resultUri": "s3://b/r.json"})
+    assert "maxRows" in str(err.value)
+
+
+def test_an_unknown_field_is_refused():
+    spec = {"tables": [], "sql": "select 1", "maxRows": 1, "resultUri": "s3://b/r.json", "maxRow": 2}
+    with pytest.raises(InvalidSpec) as err:
+        contract.check_spec("query", spec)
+    assert "maxRow" in str(err.value)
+
+
+def test_a_well_formed_spec_passes():
+    contract.check_spec("query", {"tables": [], "sql": "select 1", "maxRows": 1, "resultUri": "s3://b/r.json"})
+
+
+def test_the_error_types_are_the_contract_s():
+    listed = set(contract.schemas()["failure"]["properties"]["errorType"]["enum"])
+    seen = {
+        classify(InvalidSpec("x"))[0],
+        classify(ReplayDataMissing("x"))[0],
+        classify(ValueError("x"))[0],
+        classify(RuntimeError("org.apache.spark.sql.AnalysisException: [UNRESOLVED_COLUMN] x"))[0],
+        classify(ConnectionError("engine gone"))[0],
+    }
+    assert seen <= listed, seen - listed
+
+
+def test_data_errors_are_final_and_engine_errors_are_retried():
+    assert classify(RuntimeError("java.lang.NumberFormatException: For input string"))[1] is False
+    assert classify(ReplayDataMissing("gone")) == ("ReplayDataMissing", False)
+    assert classify(ConnectionError("UNAVAILABLE: failed to connect")) == ("LakeEngineError", True)
+    assert json.dumps(classify(InvalidSpec("x")))
