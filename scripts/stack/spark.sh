@@ -123,7 +123,25 @@ install() {
       [[ -e "$f" && "$f" != "$(jar_path "$c")" && "$(basename "$f")" =~ ^$name-[0-9] ]] && rm -f "$f"
     done
   done
+  build_engine_jar
   mkdir -p "$DANAU_HOME/spark"
+}
+
+# The engine's own classes (scripts/spark/engine/*.java: the loopback-only gRPC interceptor), compiled
+# against the Spark Connect jar into $DANAU_HOME/jars/danau-engine.jar when a source is newer.
+ENGINE_JAR="$DANAU_HOME/jars/danau-engine.jar"
+build_engine_jar() {
+  local src="$DANAU_ROOT/scripts/spark/engine" f stale=no out
+  [[ -s "$ENGINE_JAR" ]] || stale=yes
+  for f in "$src"/*.java; do [[ "$f" -nt "$ENGINE_JAR" ]] && stale=yes; done
+  [[ "$stale" == yes ]] || return 0
+  command -v javac >/dev/null 2>&1 || apt_install openjdk-17-jdk-headless
+  log "compiling the engine's loopback guard (scripts/spark/engine)"
+  out="$(mktemp -d)"
+  javac -nowarn --release 17 -cp "$(jar_path "$SPARK_CONNECT_COORD")" -d "$out" "$src"/*.java >/dev/null \
+    || { rm -rf "$out"; die "could not compile scripts/spark/engine"; }
+  (cd "$out" && jar cf "$ENGINE_JAR.tmp" .) && mv "$ENGINE_JAR.tmp" "$ENGINE_JAR"
+  rm -rf "$out"
 }
 
 # spark_prepare APP_NAME FAST_START: the state folders, config files and environment every local
@@ -283,13 +301,14 @@ cmd_serve() {
     || die "DANAU_SPARK_CONNECT_URL must name 127.0.0.1: the local engine is for this machine only (got $CONNECT_URL)"
   local connect_jar i child="" rc
   connect_jar="$(jar_path "$SPARK_CONNECT_COORD")"
-  [[ -s "$connect_jar" ]] || die "missing $connect_jar: run scripts/stack/spark.sh install"
+  [[ -s "$connect_jar" && -s "$ENGINE_JAR" ]] || die "missing $connect_jar or $ENGINE_JAR: run scripts/stack/spark.sh install"
   spark_prepare "danau-warm-engine" false
-  SPARK_ARGS+=(--conf "spark.connect.grpc.binding.port=$CONNECT_PORT")
+  # Spark 3.5 cannot bind the server to one address: calls from elsewhere are refused instead.
+  SPARK_ARGS+=(--conf "spark.connect.grpc.binding.port=$CONNECT_PORT" --conf "spark.connect.grpc.interceptor.classes=danau.engine.LoopbackOnly")
   # The connect jar joins the others on the classpath; a --class from a --jars jar needs the primary
   # resource `spark-internal`.
   for i in "${!SPARK_ARGS[@]}"; do
-    [[ "${SPARK_ARGS[$i]}" == --jars ]] && SPARK_ARGS[i + 1]="${SPARK_ARGS[i + 1]},$connect_jar"
+    [[ "${SPARK_ARGS[$i]}" == --jars ]] && SPARK_ARGS[i + 1]="${SPARK_ARGS[i + 1]},$connect_jar,$ENGINE_JAR"
   done
   trap '[[ -n "$child" ]] && kill -TERM "$child" 2>/dev/null; wait 2>/dev/null; exit 0' TERM INT
   while true; do

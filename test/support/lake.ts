@@ -1,5 +1,7 @@
 // Reading the processed zone back into the canonical row form of test/support/replay.ts, so a lake
 // table can be compared with its source table value for value.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { TableRecord } from '../../lib/control-plane/store';
 import type { CanonicalRow } from './replay';
 
@@ -40,4 +42,28 @@ export function asSourceValues(t: TableRecord, row: CanonicalRow): Record<string
       return [c.name, v !== null && c.lakeType === 'timestamp' ? v.replace('T', ' ').replace('Z', '') : v];
     }),
   );
+}
+
+/**
+ * The warm engine's JVM: the child of the supervisor recorded in $DANAU_HOME/run/spark-connect.pid
+ * whose command line runs SparkConnectServer (scripts/stack/spark.sh), or null when it is not running.
+ */
+export function warmEngineJvmPid(home: string): number | null {
+  let supervisor: number;
+  try {
+    supervisor = Number(readFileSync(path.join(home, 'run', 'spark-connect.pid'), 'utf8').trim().split(/\s+/)[0]);
+  } catch {
+    return null;
+  }
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === supervisor && readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('SparkConnectServer')) return Number(entry);
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return null;
 }

@@ -1,8 +1,13 @@
-// The lake upsert survives its Spark worker being killed mid-job, on MariaDB sources (DATETIME,
-// TINYINT(1) booleans, JSON, decimals): the worker serving the spark queue is a child process,
-// SIGKILLed while the lake job runs and started again. The next attempt stops the orphaned
-// spark-submit (or finds its commit in the Hudi timeline) and the processed tables, read through
-// Spark SQL, equal the source tables. Real Temporal, MariaDB, S3 server and Spark.
+// The lake upsert survives what runs it being killed mid-job, on MariaDB sources (DATETIME,
+// TINYINT(1) booleans, JSON, decimals):
+//   - CoW: the worker serving the spark queue (a child process) is SIGKILLed while the job runs in the
+//     warm engine, and started again; the next attempt stops the orphaned job client, joins its engine
+//     session and interrupts what it left running (or finds its commit in the Hudi timeline);
+//   - MoR: the warm engine's JVM itself is SIGKILLed mid-job; its supervisor starts it again, the job's
+//     failure is reported retryable (LakeEngineError) and the next attempt rolls back the half-written
+//     commit and applies the batch.
+// Either way the processed tables, read through Spark SQL, equal the source tables. Real Temporal,
+// MariaDB, S3 server and Spark.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { temporal } from '@temporalio/proto';
@@ -14,7 +19,7 @@ import { generateChanges } from '../../scripts/sample/generator';
 import type { UpsertLakeTableResult } from '../../workflows/upsertLakeTable';
 import { CaptureHarness } from '../support/capture-harness';
 import { ChildWorker } from '../support/child-worker';
-import { canonicalLakeRow } from '../support/lake';
+import { canonicalLakeRow, warmEngineJvmPid } from '../support/lake';
 import { readMysqlTable, type CanonicalRow } from '../support/replay';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -45,22 +50,38 @@ describe('lake upsert under a killed Spark worker (MariaDB sources)', () => {
     worker.start();
     const engine = new SparkSqlQueryEngine(h.adapters.spark, h.adapters.s3, h.config);
 
-    for (const [t, killAfterMs] of [[h.tables[0]!, 8_000], [h.tables[1]!, 20_000]] as const) {
+    for (const [t, victim] of [[h.tables[0]!, 'worker'], [h.tables[1]!, 'engine']] as const) {
       const key = `${h.source}.${t.schemaName}.${t.tableName}`;
       const handle = await h.client.workflow.start('upsertLakeTable', {
         taskQueue: h.config.temporal.taskQueues.control,
         workflowId: h.nextId(WorkflowId.upsertLakeTable(key)),
         args: [{ table: key, jobHeartbeatTimeoutSeconds: 15 }],
       });
-      // Kill the worker a while into the job: the JVM is up, Hudi is reading or writing.
+      // Kill a moment into the job: its client has connected, the engine is reading or writing.
       for (let i = 0; i < 240; i++) {
         const pending = (await handle.describe()).raw.pendingActivities ?? [];
         if (pending.some((a) => a.activityType?.name === 'runLakeUpsert' && a.state === temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED)) break;
         await sleep(250);
       }
-      await sleep(killAfterMs);
-      await worker.restart();
+      await sleep(1_500);
+      if (victim === 'worker') {
+        await worker.restart();
+      } else {
+        const jvm = warmEngineJvmPid(h.config.home);
+        assert.ok(jvm, 'the warm engine is running');
+        process.kill(jvm, 'SIGKILL');
+        // The supervisor brings it back: another JVM, under the same supervisor.
+        let back: number | null = null;
+        for (let i = 0; i < 240 && (back === null || back === jvm); i++) {
+          await sleep(250);
+          back = warmEngineJvmPid(h.config.home);
+        }
+        assert.ok(back && back !== jvm, 'the engine was started again');
+      }
       const result = (await handle.result()) as UpsertLakeTableResult;
+      // The kill landed mid-job: the job's activity ran again.
+      const started = (await handle.fetchHistory()).events?.flatMap((e) => (e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes.attempt ?? 1] : [])) ?? [];
+      assert.ok(Math.max(...started) >= 2, `${t.tableName}: the ${victim} was killed mid-job and the job ran again (attempts ${started.join(',')})`);
       assert.equal(result.batches.length, 1, JSON.stringify(result));
       assert.ok(result.latestInstant, `${t.tableName}: committed`);
       await assertTableMatches(engine, t);

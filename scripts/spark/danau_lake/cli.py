@@ -19,7 +19,7 @@ import time
 
 from . import contract, storage
 from .errors import classify
-from .log import log
+from .log import log, reset_stages, stage_seconds
 
 TAG = "danau-lake-job"
 
@@ -73,8 +73,11 @@ def main(argv):
         spec = json.loads(storage.read_text(args.spec))
         contract.check_spec(args.command, spec)
         spark = session(args.command, args.remote, args.session_id)
+        reset_stages()
         result = {**run(args.command, spark, spec), "ok": True}
         result.setdefault("seconds", round(time.time() - started, 3))
+        if args.command in ("upsert", "replay"):
+            result["stages"] = stage_seconds()
         contract.check_result(args.command, result)
         code = 0
     except Exception as err:
@@ -85,7 +88,8 @@ def main(argv):
     text = json.dumps(result, default=str)
     if isinstance(spec, dict) and spec.get("resultUri"):
         storage.write_text(spec["resultUri"], text)
-    print(text, flush=True)
+    # The log gets the figures, never rows: a query's rows are patients' data.
+    print(json.dumps({k: v for k, v in result.items() if k != "rows"}, default=str), flush=True)
     if spark is not None and not args.remote:
         spark.stop()
     return code

@@ -1,6 +1,28 @@
+import contextlib
 import sys
+import time
+
+_stages = {}
 
 
 def log(message):
     """Progress for the job's log (stderr): never row values, only counts, keys' names and URIs."""
     print(f"lake_job: {message}", file=sys.stderr, flush=True)
+
+
+def reset_stages():
+    _stages.clear()
+
+
+def stage_seconds():
+    """Seconds spent per stage of this run, for the result (`stages`) and the profile in the docs."""
+    return {name: round(seconds, 3) for name, seconds in _stages.items()}
+
+
+@contextlib.contextmanager
+def stage(name):
+    started = time.time()
+    try:
+        yield
+    finally:
+        _stages[name] = _stages.get(name, 0.0) + time.time() - started

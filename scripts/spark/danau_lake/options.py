@@ -33,6 +33,12 @@ def small_batch_options(parallelism=2):
     }
 
 
+# A clean is planned every this many commits, not after each: planning lists every partition the
+# commits since the last clean touched, which a small batch should not pay every time. Cleaning later
+# only keeps more file versions for a while; what it keeps (the last `retained` commits) is the same.
+CLEAN_EVERY_COMMITS = 4
+
+
 def retention_options(retained):
     """The cleaner keeps the file versions of the last `retained` commits; the archiver must keep
     more instants than that on the active timeline."""
@@ -40,6 +46,7 @@ def retention_options(retained):
         "hoodie.cleaner.policy": "KEEP_LATEST_COMMITS",
         "hoodie.cleaner.commits.retained": str(retained),
         "hoodie.clean.automatic": "true",
+        "hoodie.clean.max.commits": str(CLEAN_EVERY_COMMITS),
         "hoodie.keep.min.commits": str(retained + 5),
         "hoodie.keep.max.commits": str(retained + 10),
     }
@@ -73,6 +80,8 @@ def table_options(spec):
         # so what reaches Hudi must win: overwrite, never compare precombine values (an application's
         # updated_at can go backwards; the change sequence cannot).
         "hoodie.datasource.write.payload.class": "org.apache.hudi.common.model.OverwriteWithLatestAvroPayload",
+        # The batch holds one change per key already (latest_per_key): no second dedupe shuffle.
+        "hoodie.combine.before.upsert": "false",
         "hoodie.index.type": spec["indexType"],
         "hoodie.bloom.index.update.partition.path": "true",
     }

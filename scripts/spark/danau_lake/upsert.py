@@ -24,7 +24,7 @@ from pyspark.sql import Window
 from pyspark.sql import functions as F
 
 from . import options as hudi
-from .log import log
+from .log import log, stage
 from .options import META_BATCH, META_OP, META_SEQ, META_TS, PARTITION
 from .timeline import FIGURES_KEY, completed_instants, instant_of_batch
 
@@ -224,41 +224,53 @@ def tombstone_guard():
     return gone & (F.col(CHANGE_SEQ) < F.col(TOMB_SEQ)), gone & (F.col(CHANGE_SEQ) == F.col(TOMB_SEQ))
 
 
-def expired_tombstones(spark, spec, tombstones):
-    """Tombstones the table has committed `cleanerCommitsRetained` times since (the retention rule), as
-    deletes for the tombstone table. A tombstone is written just before its batch's table commit, so it
-    expires once a commit older than it is no longer among the last `retained` + 1."""
+def tombstones_may_expire(spec):
+    """Whether any tombstone can have expired, from the timelines alone (no Spark job): the table has
+    committed more than `cleanerCommitsRetained` times, and the tombstone table's oldest commit on its
+    timeline is older than the horizon (every tombstone was written at or after that commit)."""
     retained = int(spec["cleanerCommitsRetained"])
     instants = [i for i, _ in completed_instants(spec["basePath"])]
     if len(instants) <= retained:
         return None
     horizon = instants[-(retained + 1)]
+    kept = completed_instants(spec["tombstonesBasePath"])
+    return horizon if kept and kept[0][0] < horizon else None
+
+
+def expired_tombstones(tombstones, horizon):
+    """Tombstones the table has committed `cleanerCommitsRetained` times since (the retention rule), as
+    deletes for the tombstone table. A tombstone is written just before its batch's table commit, so it
+    expires once a commit older than it is no longer among the last `retained` + 1."""
     return tombstones.filter(F.col("_hoodie_commit_time") < F.lit(horizon)).drop("_hoodie_commit_time").withColumnRenamed(TOMB_SEQ, META_SEQ)
 
 
-def write_tombstones(spark, spec, fresh):
+def write_tombstones(spark, spec, fresh, pending):
     """Records the batch's deletes (applied ones and deletes of keys the table never had alike: an
     insert arriving after them is still older), lifts the tombstones of keys a newer change brings
-    back, and drops the expired ones; one commit stamped with the batch id, none when nothing changes."""
+    back, and drops the expired ones; one commit stamped with the batch id, none when nothing changes.
+    pending: how many deletes and lifts the batch has (counted with the guard), so a batch with none,
+    and no tombstone old enough to expire, costs no Spark job here."""
     path = spec.get("tombstonesBasePath")
     if not path:
+        return None
+    horizon = tombstones_may_expire(spec)
+    if not pending and horizon is None:
         return None
     key = [F.col(f"`{k}`") for k in spec["primaryKey"]]
     laid = fresh.filter(F.col(OP) == "D").select(*key, F.col(CHANGE_SEQ).alias(META_SEQ), F.lit(False).alias("_hoodie_is_deleted"))
     lifted = fresh.filter((F.col(OP) != "D") & F.col(TOMB_SEQ).isNotNull()).select(*key, F.col(CHANGE_SEQ).alias(META_SEQ), F.lit(True).alias("_hoodie_is_deleted"))
     to_write = laid.unionByName(lifted)
-    tombstones = read_tombstones(spark, spec)
-    expired = expired_tombstones(spark, spec, tombstones) if tombstones is not None else None
-    if expired is not None:
+    tombstones = read_tombstones(spark, spec) if horizon is not None else None
+    if tombstones is not None:
         # A key the batch touches is decided above (its newer change wins), not by its old tombstone.
+        expired = expired_tombstones(tombstones, horizon)
         to_write = to_write.unionByName(expired.join(fresh.select(*key), on=spec["primaryKey"], how="left_anti").withColumn("_hoodie_is_deleted", F.lit(True)))
     to_write = to_write.withColumn(META_BATCH, F.lit(spec["batchId"])).persist()
-    if to_write.limit(1).count() == 0:
+    if not pending and to_write.limit(1).count() == 0:
         return None
     base = path.rstrip("/")
     to_write.write.format("hudi").options(**hudi.tombstone_options(spec)).mode("append").save(base)
-    counts = to_write.groupBy("_hoodie_is_deleted").count().collect()
-    log(f"batch {spec['batchId']}: tombstones " + ", ".join(f"{'removed' if r[0] else 'recorded'} {r[1]}" for r in counts))
+    log(f"batch {spec['batchId']}: tombstones written ({pending} recorded or lifted{', expired ones dropped' if horizon else ''})")
     return instant_of_batch(base, spec["batchId"])
 
 
@@ -282,7 +294,8 @@ def apply_changes(spark, spec, rows, done, changelog_done, set_aside, changelog_
     changelog = spec.get("changelogBasePath")
     applied = {"batchId": batch, "instant": done, "changelogInstant": changelog_done, "alreadyApplied": True, "rowsRead": 0, "rowsUpserted": 0, "rowsReapplied": 0, "rowsDeleted": 0, "rowsStale": 0, "rowsDuplicate": 0, "rowsQuarantined": 0, "rowsMoved": 0}
     # Counted in one pass: every action re-runs the plan it stands on, and a Spark job costs seconds.
-    tally = rows.agg(F.count(F.lit(1)).alias("read"), F.sum(F.when(F.col("_danau_error") != "", 1).otherwise(0)).alias("bad")).first()
+    with stage("read"):
+        tally = rows.agg(F.count(F.lit(1)).alias("read"), F.sum(F.when(F.col("_danau_error") != "", 1).otherwise(0)).alias("bad")).first()
     rows_read, quarantined = int(tally["read"]), int(tally["bad"] or 0)
     if changelog and not changelog_done:
         changes = rows.filter(F.col("_danau_error") == "")
@@ -294,7 +307,8 @@ def apply_changes(spark, spec, rows, done, changelog_done, set_aside, changelog_
             changes = changes.join(held, same, "left_anti")
         if reapply and completed_instants(changelog):
             changes = changelog_changes_to_rewrite(spark, spec, changes)
-        changelog_done = write_changelog(spark, spec, changes, rewrite=reapply)
+        with stage("changelog"):
+            changelog_done = write_changelog(spark, spec, changes, rewrite=reapply)
     if done:
         return {**applied, "changelogInstant": changelog_done}
 
@@ -341,19 +355,22 @@ def apply_changes(spark, spec, rows, done, changelog_done, set_aside, changelog_
     stale_rows = joined.filter(stale).withColumn("_old_seq", F.coalesce(F.col("_old_seq"), F.col(TOMB_SEQ)))
     fresh_flag = ~(stale | duplicate)
     moves = spec["indexType"] == "BLOOM"
-    counts = joined.agg(
-        F.sum(F.when(stale, 1).otherwise(0)).alias("stale"),
-        F.sum(F.when(duplicate, 1).otherwise(0)).alias("duplicate"),
-        F.sum(F.when(fresh_flag & (F.col(OP) != "D"), 1).otherwise(0)).alias("upserts"),
-        F.sum(F.when(fresh_flag & (F.col(OP) == "D") & known, 1).otherwise(0)).alias("deletes"),
-        F.sum(F.when(F.lit(moves) & fresh_flag & (F.col(OP) != "D") & known & (F.col("_old_partition") != F.col(PARTITION)), 1).otherwise(0)).alias("moved"),
-        F.sum(F.when(reapplied, 1).otherwise(0)).alias("reapplied"),
-    ).first()
+    with stage("guard"):
+        counts = joined.agg(
+            F.sum(F.when(stale, 1).otherwise(0)).alias("stale"),
+            F.sum(F.when(duplicate, 1).otherwise(0)).alias("duplicate"),
+            F.sum(F.when(fresh_flag & (F.col(OP) != "D"), 1).otherwise(0)).alias("upserts"),
+            F.sum(F.when(fresh_flag & (F.col(OP) == "D") & known, 1).otherwise(0)).alias("deletes"),
+            F.sum(F.when(F.lit(moves) & fresh_flag & (F.col(OP) != "D") & known & (F.col("_old_partition") != F.col(PARTITION)), 1).otherwise(0)).alias("moved"),
+            F.sum(F.when(reapplied, 1).otherwise(0)).alias("reapplied"),
+            F.sum(F.when(fresh_flag & ((F.col(OP) == "D") | F.col(TOMB_SEQ).isNotNull()), 1).otherwise(0)).alias("tombstone_work"),
+        ).first()
     rows_stale, rows_duplicate = int(counts["stale"] or 0), int(counts["duplicate"] or 0)
     rows_upserted, rows_deleted, rows_moved = int(counts["upserts"] or 0), int(counts["deletes"] or 0), int(counts["moved"] or 0)
     rows_reapplied = int(counts["reapplied"] or 0)
     # Set aside before the commit: a commit carrying the batch id implies its set-aside rows exist.
-    set_aside(bad, quarantined, stale_rows, rows_stale)
+    with stage("set_aside"):
+        set_aside(bad, quarantined, stale_rows, rows_stale)
     fresh = joined.filter(~(stale | duplicate))
 
     # A delete applies where the row lives; a delete of a key the table never had is a no-op.
@@ -394,14 +411,17 @@ def apply_changes(spark, spec, rows, done, changelog_done, set_aside, changelog_
         "rowsMoved": rows_moved,
     }
     to_write = shape(upserts, False).unionByName(shape(deletes, True)).unionByName(shape(moved_deletes, True))
-    write_tombstones(spark, spec, fresh)
+    with stage("tombstones"):
+        write_tombstones(spark, spec, fresh, int(counts["tombstone_work"] or 0))
     instant = None
     if rows_upserted + rows_deleted + rows_moved > 0:
         options = hudi.table_options(spec)
         if commit_figures is not None:
             options[FIGURES_KEY] = json.dumps({**figures, **commit_figures}, default=str)
-        to_write.write.format("hudi").options(**options).mode("append").save(base)
-        instant = instant_of_batch(base, batch)
+        with stage("write"):
+            to_write.write.format("hudi").options(**options).mode("append").save(base)
+        with stage("timeline"):
+            instant = instant_of_batch(base, batch)
         if instant is None:
             raise RuntimeError(f"batch {batch}: the write finished but no completed instant carries its id")
     else:
@@ -448,8 +468,9 @@ def run_upsert(spark, spec):
     changelog = spec.get("changelogBasePath")
     # The change log is written first and the table second, each skipped when its timeline already
     # has the batch: a job killed between the two finishes the second on the next attempt.
-    done = instant_of_batch(base, batch)
-    changelog_done = instant_of_batch(changelog, batch) if changelog else None
+    with stage("timeline"):
+        done = instant_of_batch(base, batch)
+        changelog_done = instant_of_batch(changelog, batch) if changelog else None
     if done and (changelog_done or not changelog):
         log(f"batch {batch} is already in the timeline at {done}: nothing to do")
         return {"batchId": batch, "instant": done, "changelogInstant": changelog_done, "alreadyApplied": True, "rowsRead": 0, "rowsUpserted": 0, "rowsReapplied": 0, "rowsDeleted": 0, "rowsStale": 0, "rowsDuplicate": 0, "rowsQuarantined": 0, "rowsMoved": 0, "seconds": round(time.time() - started, 3)}

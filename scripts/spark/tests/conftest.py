@@ -22,7 +22,7 @@ def remote():
 def spark(remote):
     from pyspark.sql import SparkSession
 
-    session = SparkSession.builder.remote(remote).getOrCreate()
+    session = SparkSession.builder.remote(remote).create()
     yield session
     session.stop()
 

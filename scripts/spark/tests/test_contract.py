@@ -42,3 +42,26 @@ def test_data_errors_are_final_and_engine_errors_are_retried():
     assert classify(ReplayDataMissing("gone")) == ("ReplayDataMissing", False)
     assert classify(ConnectionError("UNAVAILABLE: failed to connect")) == ("LakeEngineError", True)
     assert json.dumps(classify(InvalidSpec("x")))
+
+
+def test_the_engine_refuses_calls_that_do_not_come_from_this_machine(remote):
+    """The local engine listens on every interface (Spark 3.5 cannot bind to one); its interceptor
+    (scripts/spark/engine/LoopbackOnly.java) must refuse a call made to this machine's other address."""
+    import socket
+    import subprocess
+
+    from pyspark.sql import SparkSession
+
+    addresses = [a for a in subprocess.run(["hostname", "-I"], capture_output=True, text=True).stdout.split() if ":" not in a and not a.startswith("127.")]
+    if not addresses:
+        pytest.skip("this machine has no address but loopback")
+    port = remote.rsplit(":", 1)[1].strip("/")
+    with socket.create_connection((addresses[0], int(port)), timeout=5):
+        pass  # the port is open there: only the interceptor stands between it and the network
+    outsider = SparkSession.builder.remote(f"sc://{addresses[0]}:{port}").create()
+    try:
+        with pytest.raises(Exception) as err:
+            outsider.range(1).collect()
+    finally:
+        outsider.stop()
+    assert "this machine only" in str(err.value) or "PERMISSION_DENIED" in str(err.value), str(err.value)[:500]
