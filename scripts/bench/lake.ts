@@ -39,6 +39,8 @@ import { encodeDmsParquet, type DmsFile, type RawChange, type SourceValue } from
 import { cdcObjectKey, loadObjectKey } from '../../lib/raw-zone/keys';
 import { readObject } from '../../lib/raw-zone/objects';
 import { createS3Client } from '../../lib/s3';
+import { LAKE_JOB_SCRIPT } from '../../lib/lake/job-client';
+import { SparkConnectRunner } from '../../lib/spark/connect';
 import { runLocalSparkJob } from '../../lib/spark/local';
 import type { SparkJobOutcome, SparkJobRequest, SparkRunner } from '../../lib/spark/runner';
 import type { LakeColumn } from '../../lib/tables/definition';
@@ -47,6 +49,10 @@ type TableType = TableRecord['hudiTableType'];
 
 interface Options {
   sizes: number[];
+  /** How many CDC changes the second batch has (default: as many as the table's rows). */
+  cdcChanges: number | null;
+  /** Where Danau's job runs: the stack's warm Spark Connect engine, or a spark-submit of its own (a cold start). */
+  engines: ('warm' | 'cold')[];
   tableType: TableType;
   streamerJar: string | null;
   keep: boolean;
@@ -60,6 +66,8 @@ function parseOptions(argv: string[]): Options {
       'table-type': { type: 'string', default: 'COPY_ON_WRITE' },
       'streamer-jar': { type: 'string' },
       keep: { type: 'boolean', default: false },
+      'cdc-changes': { type: 'string' },
+      engine: { type: 'string', default: 'warm' },
     },
     strict: true,
   });
@@ -71,7 +79,11 @@ function parseOptions(argv: string[]): Options {
   if (new Set(sizes).size !== sizes.length) throw new Error('--sizes: each size once');
   const tableType = values['table-type'].toUpperCase();
   if (tableType !== 'COPY_ON_WRITE' && tableType !== 'MERGE_ON_READ') throw new Error(`--table-type: COPY_ON_WRITE or MERGE_ON_READ, got ${values['table-type']}`);
-  return { sizes, tableType, streamerJar: values['streamer-jar'] ?? null, keep: values.keep };
+  const cdcChanges = values['cdc-changes'] === undefined ? null : Number(values['cdc-changes']);
+  if (cdcChanges !== null && (!Number.isInteger(cdcChanges) || cdcChanges < 1 || cdcChanges > 5_000_000)) throw new Error(`--cdc-changes: a whole number from 1 to 5000000, got ${values['cdc-changes']}`);
+  const engines = values.engine === 'both' ? (['cold', 'warm'] as const) : values.engine === 'warm' || values.engine === 'cold' ? ([values.engine] as const) : null;
+  if (!engines) throw new Error(`--engine: warm, cold or both, got ${values.engine}`);
+  return { sizes, tableType, streamerJar: values['streamer-jar'] ?? null, keep: values.keep, cdcChanges, engines: [...engines] };
 }
 
 const say = (line: string) => process.stderr.write(`[bench] ${line}\n`);
@@ -166,7 +178,7 @@ function chunk<T>(items: T[], size: number): T[][] {
   return out;
 }
 
-function generate(tableName: string, size: number): Dataset {
+function generate(tableName: string, size: number, changes: number = size): Dataset {
   const rand = prng(size * 2654435761);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const dmsTable = tableKey({ source: SOURCE, schema: SCHEMA, table: tableName });
@@ -221,7 +233,7 @@ function generate(tableName: string, size: number): Dataset {
   const cdcChanges: RawChange[] = [];
   let nextId = size + 1;
   const counts = { inserts: 0, updates: 0, deletes: 0 };
-  for (let k = 0; k < size; k++) {
+  for (let k = 0; k < changes; k++) {
     const at = sqlTimestamp(CDC_START + k * CDC_SPACING_MS);
     const seq = changeSeq(position(2 + k), 0);
     const roll = rand();
@@ -486,7 +498,7 @@ class Bench {
   }
 
   /** One Danau lake batch, as the upsertLakeTable activity runs it (spec in S3, lake_job.py upsert). */
-  async danau(table: TableRecord, files: RawFile[], label: string, rows: number): Promise<RunFigures> {
+  async danau(table: TableRecord, files: RawFile[], label: string, rows: number, engine: 'warm' | 'cold'): Promise<RunFigures> {
     const batchId = lakeBatchId(table, files);
     const spec = buildUpsertSpec(this.config, table, batchId, files);
     const at = batchLocations(this.config, batchId);
@@ -497,14 +509,25 @@ class Bench {
     const started = wallClock();
     let failure: string | null = null;
     try {
-      await runLocalSparkJob({
-        script: 'scripts/spark/lake_job.py',
-        args: ['upsert', '--spec', `s3://${this.bucket}/${at.specKey}`],
-        logFile,
-        env: this.env,
-        signal: this.signal,
-        onStart: (pid) => (sampler.group = pid),
-      });
+      if (engine === 'warm') {
+        // What the worker does: a client of the stack's warm engine (no JVM of its own).
+        if (!this.config.sparkConnectUrl) throw new Error('DANAU_SPARK_CONNECT_URL is not set: no warm engine to run in (scripts/stack/spark.sh start)');
+        await new SparkConnectRunner({ url: this.config.sparkConnectUrl, home: this.config.home, env: this.env }).run({
+          script: LAKE_JOB_SCRIPT,
+          args: ['upsert', '--spec', `s3://${this.bucket}/${at.specKey}`],
+          name: `bench-${table.tableName}-${label}-${this.stamp}`,
+          signal: this.signal,
+        });
+      } else {
+        await runLocalSparkJob({
+          script: LAKE_JOB_SCRIPT,
+          args: ['upsert', '--spec', `s3://${this.bucket}/${at.specKey}`],
+          logFile,
+          env: this.env,
+          signal: this.signal,
+          onStart: (pid) => (sampler.group = pid),
+        });
+      }
     } catch (err) {
       failure = err instanceof Error ? err.message : String(err);
     }
@@ -688,6 +711,7 @@ async function emptyAndDeleteBucket(s3: S3Client, bucket: string): Promise<numbe
 
 interface SizeResult {
   size: number;
+  engine: 'warm' | 'cold';
   data: Dataset;
   generateSeconds: number;
   danau: { load?: RunFigures; cdc?: RunFigures };
@@ -726,15 +750,16 @@ async function main(): Promise<number> {
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
     if (!opts.keep) undo.push({ what: `delete bucket ${bucket}`, run: async () => say(`deleted ${await emptyAndDeleteBucket(s3, bucket)} objects and bucket ${bucket}`) });
 
-    for (const size of opts.sizes) {
+    for (const [size, engine] of opts.sizes.flatMap((n) => opts.engines.map((e) => [n, e] as const))) {
       if (interrupted) throw new Error('interrupted');
-      const tableName = `orders_${size}`;
+      const tableName = `orders_${size}_${engine}`;
       const table = benchTable(tableName, opts.tableType);
       const genStart = wallClock();
-      const data = generate(tableName, size);
+      const data = generate(tableName, size, opts.cdcChanges ?? size);
       const streamerTarget = { table, root: `s3://${bucket}/${SCHEMA}/${tableName}`, basePath: `s3://${bucket}/hoodie_streamer/${SCHEMA}/${tableName}`, targetTable: `streamer_${SCHEMA}_${tableName}` };
       const r: SizeResult = {
         size,
+        engine,
         data,
         generateSeconds: 0,
         danau: {},
@@ -752,7 +777,7 @@ async function main(): Promise<number> {
       const phase = async (label: 'load' | 'cdc', files: RawFile[], rows: number) => {
         if (label === 'load' || r.danau.load?.ok) {
           say(`size ${fmt(size)} ${label}: Danau lake job`);
-          const d = await bench.danau(table, files, label, rows);
+          const d = await bench.danau(table, files, label, rows, engine);
           r.danau[label] = d;
           say(`  ${d.ok ? 'done' : 'FAILED'} in ${d.wallSeconds.toFixed(1)} s${d.error ? `: ${d.error}` : ''}`);
           if (!d.ok) failures.push(`size ${size} ${label}: Danau: ${d.error}`);
@@ -826,12 +851,13 @@ async function main(): Promise<number> {
     line(
       `table: ${COLUMNS.length} columns (${COLUMNS.map((c) => `${c.name} ${c.lakeType}`).join(', ')}); key ${PRIMARY_KEY}; partitioned by ${PARTITION_FIELD} (${PARTITION_DAYS} days, dt=yyyy-MM-dd); ${opts.tableType}, BLOOM index`,
     );
-    line(`each size N: a new table; batch 1 = full load of N rows (files of ${fmt(LOAD_ROWS_PER_FILE)}), batch 2 = N CDC changes (files of ${fmt(CDC_CHANGES_PER_FILE)}, ~70% U / 20% I / 10% D)`);
+    line(`each size N and engine: a new table; batch 1 = full load of N rows (files of ${fmt(LOAD_ROWS_PER_FILE)}), batch 2 = ${opts.cdcChanges ? fmt(opts.cdcChanges) : 'N'} CDC changes (files of ${fmt(CDC_CHANGES_PER_FILE)}, ~70% U / 20% I / 10% D)`);
+    line('engine: warm = a client of the stack\'s Spark Connect engine (what the worker does); cold = a spark-submit of its own.');
     line();
-    const widths = [9, 5, 9, 5, 1, 7, 8, 7, 7, 4, 6, 1, 7, 8, 7, 4, 6, 1, 6, 6];
+    const widths = [9, 10, 9, 5, 1, 7, 8, 7, 7, 4, 6, 1, 7, 8, 7, 4, 6, 1, 6, 6];
     const row = (cells: string[]) => line(cells.map((c, i) => (i === 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' '));
     line(`${' '.repeat(47)}Danau lake job${' '.repeat(29)}HoodieStreamer${' '.repeat(14)}Danau/Streamer`);
-    row(['size', 'batch', 'rows', 'files', '|', 'wall s', 'rows/s', 'app s', 'job s', 's3', 'other', '|', 'wall s', 'rows/s', 'app s', 's3', 'other', '|', 'wall', 'app']);
+    row(['table', 'batch', 'rows', 'files', '|', 'wall s', 'rows/s', 'app s', 'job s', 's3', 'other', '|', 'wall s', 'rows/s', 'app s', 's3', 'other', '|', 'wall', 'app']);
     const s3Share = (f?: RunFigures) => (f ? `${fmt(f.contention.s3CpuPct)}%` : '');
     let contended = false;
     const other = (f?: RunFigures) => {
@@ -851,7 +877,7 @@ async function main(): Promise<number> {
         const streamerCell = (v: string, first = false) => (streamerJar ? v : first && label === 'load' ? 'skipped' : '');
         row([
           fmt(r.size),
-          label,
+          `${label} ${r.engine}`,
           fmt(rows),
           String(files),
           '|',
@@ -874,8 +900,8 @@ async function main(): Promise<number> {
       }
     }
     line();
-    line('wall s: spark-submit start to exit, what a pipeline pays per batch; rows/s = batch rows / wall s.');
-    line('app s: SparkContext start to stop (Spark event log), i.e. without JVM and launcher start-up and exit.');
+    line('wall s: job start to exit (warm: the client process; cold: spark-submit), what a pipeline pays per batch; rows/s = batch rows / wall s.');
+    line('app s: cold only, SparkContext start to stop (Spark event log), i.e. without JVM and launcher start-up and exit.');
     line("job s: lake_job.py's own `seconds` (run_upsert: read, cast, dedupe, ordering guard, write).");
     line(`s3: CPU the local S3 server used during the run (its other clients' too); other: CPU of every other process (not the`);
     line(`  run, the S3 server or this benchmark); both as a share of the whole machine (${os.availableParallelism()} cores: ${fmt(100 / os.availableParallelism())}% is one core).`);
@@ -886,7 +912,7 @@ async function main(): Promise<number> {
     for (const r of results) {
       const exp = `${fmt(r.data.expectedRows)} rows expected (load ${fmt(r.data.load.rows)}, CDC ${fmt(r.data.cdc.updates)} U / ${fmt(r.data.cdc.inserts)} I / ${fmt(r.data.cdc.deletes)} D)`;
       const got = (c?: { n: number; amount: string }) => (c ? `${fmt(c.n)} rows, sum(amount) ${c.amount}` : 'not counted');
-      line(`size ${fmt(r.size)}: ${exp}; Danau ${got(r.counts.danau)}; HoodieStreamer ${streamerJar ? got(r.counts.streamer) : 'skipped'}`);
+      line(`size ${fmt(r.size)} ${r.engine}: ${exp}; Danau ${got(r.counts.danau)}; HoodieStreamer ${streamerJar ? got(r.counts.streamer) : 'skipped'}`);
     }
     line(`logs: ${bench.logDir}/${bench.stamp}-*`);
     line();
