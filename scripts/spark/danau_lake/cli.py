@@ -19,7 +19,7 @@ import time
 
 from . import contract, storage
 from .errors import classify
-from .log import log, reset_stages, stage_seconds
+from .log import log, release_kept, reset_stages, stage_seconds
 
 TAG = "danau-lake-job"
 
@@ -32,7 +32,7 @@ def session(command, remote, session_id):
     url = remote.rstrip("/")
     if session_id:
         url += f"/;session_id={session_id}"
-    spark = SparkSession.builder.remote(url).getOrCreate()
+    spark = SparkSession.builder.remote(url).create()
     # What a killed client of this job left running on the server stops before this one writes.
     try:
         spark.interruptTag(TAG)
@@ -90,6 +90,7 @@ def main(argv):
         storage.write_text(spec["resultUri"], text)
     # The log gets the figures, never rows: a query's rows are patients' data.
     print(json.dumps({k: v for k, v in result.items() if k != "rows"}, default=str), flush=True)
-    if spark is not None and not args.remote:
+    if spark is not None:
+        release_kept()
         spark.stop()
     return code

@@ -26,3 +26,21 @@ def stage(name):
         yield
     finally:
         _stages[name] = _stages.get(name, 0.0) + time.time() - started
+
+
+_kept = []
+
+
+def keep(df):
+    """df, persisted for this run only: a warm engine outlives the run, so what a run caches is
+    released when it ends (release_kept), or it would pile up in the engine's memory run after run."""
+    _kept.append(df.persist())
+    return _kept[-1]
+
+
+def release_kept():
+    while _kept:
+        try:
+            _kept.pop().unpersist()
+        except Exception:  # the engine went away: nothing left to release
+            pass

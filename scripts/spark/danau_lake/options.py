@@ -131,8 +131,10 @@ def changelog_options(spec, rewrite=False):
         "hoodie.datasource.write.keygenerator.class": "org.apache.hudi.keygen.ComplexKeyGenerator",
         "hoodie.datasource.write.payload.class": "org.apache.hudi.common.model.OverwriteWithLatestAvroPayload",
         "hoodie.index.type": "BLOOM",
-        # Small inserts go into the partition's existing small files rather than a file each.
-        "hoodie.parquet.small.file.limit": str(100 * 1024 * 1024),
+        # Append new files, never rewrite a partition's existing ones to top them up (Hudi's small-file
+        # handling would copy every file a batch's days hold: a cost that grows with the log, not the
+        # batch). The price is more, smaller files; a model's pull reads only the new commits' files.
+        "hoodie.parquet.small.file.limit": "0",
     }
 
 

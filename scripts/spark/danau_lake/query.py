@@ -16,6 +16,7 @@ import time
 from pyspark.sql import functions as F
 
 from .errors import IncrementalStartCleaned
+from .log import keep
 from .options import META_OP, META_SEQ, META_TS
 from .timeline import completed_instants
 
@@ -83,7 +84,7 @@ def run_export(spark, spec):
         return {"rows": 0, "outputUri": None, "incremental": {"table": table["name"], "beginInstant": spec["beginInstant"], "endInstant": None, "startCleaned": False, "fallback": None}, "seconds": round(time.time() - started, 3)}
     info = register_views(spark, table)
     columns = [F.col(f"`{c}`") for c in spec["columns"]] + [F.col(META_OP), F.col(META_SEQ), F.col(META_TS)]
-    changes = spark.table(f"{table['name']}_changes").select(*columns).persist()
+    changes = keep(spark.table(f"{table['name']}_changes").select(*columns))
     rows = changes.count()
     if rows:
         changes.coalesce(1).write.mode("overwrite").parquet(spec["outputUri"])

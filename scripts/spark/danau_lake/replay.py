@@ -16,7 +16,7 @@ from pyspark.sql.types import StringType, StructField, StructType
 
 from . import storage
 from .errors import ReplayDataMissing
-from .log import log
+from .log import keep, log
 from .timeline import FIGURES_KEY, commit_of_batch, instant_of_batch
 from .upsert import CHANGE_SEQ, OP, RAW_KEY, STALE_REASON, apply_changes, key_strings, read_batch, stale_rows_of, to_platform_time, typed
 
@@ -104,7 +104,7 @@ def run_replay(spark, spec):
     if not storage.exists(spec["setAsideUri"]):
         raise ReplayDataMissing(f"the set-aside rows at {spec['setAsideUri']} no longer exist")
 
-    set_aside = read_set_aside(spark, spec).persist()
+    set_aside = keep(read_set_aside(spark, spec))
     recorded["rowsSetAside"] = set_aside.count()
     files = sorted(r["_sa_file"] for r in set_aside.select("_sa_file").distinct().collect() if r["_sa_file"])
     if not files:
@@ -122,14 +122,14 @@ def run_replay(spark, spec):
     # Only the named files, and of their rows exactly the set-aside ones, typed with today's lake types.
     rows = to_platform_time(typed(read_batch(spark, spec, paths, raw_keys=True), spec), spec)
     match = same_change(key)
-    chosen = rows.join(set_aside, match, "left_semi").drop(*[c for c in rows.columns if c.startswith(RAW_KEY)]).persist()
-    missing = set_aside.join(rows, match, "left_anti").persist()
+    chosen = keep(rows.join(set_aside, match, "left_semi").drop(*[c for c in rows.columns if c.startswith(RAW_KEY)]))
+    missing = keep(set_aside.join(rows, match, "left_anti"))
     recorded["rowsNotFound"] = missing.count()
 
     def set_aside_again(bad, quarantined, stale, rows_stale):
         if not (quarantined or rows_stale or recorded["rowsNotFound"]):
             return
-        again = replay_set_aside_rows(kind, key, bad, stale, missing).persist()
+        again = keep(replay_set_aside_rows(kind, key, bad, stale, missing))
         again.write.mode("overwrite").json(out_uri)
         recorded["samples"] = [r[0] for r in again.select("_danau_error" if kind == "quarantine" else "reason").limit(3).collect()]
         log(f"{quarantined + rows_stale + recorded['rowsNotFound']} row(s) set aside again in {out_uri}")

@@ -24,7 +24,7 @@ from pyspark.sql import Window
 from pyspark.sql import functions as F
 
 from . import options as hudi
-from .log import log, stage
+from .log import keep, log, stage
 from .options import META_BATCH, META_OP, META_SEQ, META_TS, PARTITION
 from .timeline import FIGURES_KEY, completed_instants, instant_of_batch
 
@@ -265,7 +265,7 @@ def write_tombstones(spark, spec, fresh, pending):
         # A key the batch touches is decided above (its newer change wins), not by its old tombstone.
         expired = expired_tombstones(tombstones, horizon)
         to_write = to_write.unionByName(expired.join(fresh.select(*key), on=spec["primaryKey"], how="left_anti").withColumn("_hoodie_is_deleted", F.lit(True)))
-    to_write = to_write.withColumn(META_BATCH, F.lit(spec["batchId"])).persist()
+    to_write = keep(to_write.withColumn(META_BATCH, F.lit(spec["batchId"])))
     if not pending and to_write.limit(1).count() == 0:
         return None
     base = path.rstrip("/")
@@ -334,7 +334,7 @@ def apply_changes(spark, spec, rows, done, changelog_done, set_aside, changelog_
         if reapply:
             for i, _ in enumerate(spec["columns"]):
                 joined = joined.withColumn(f"_old_col_{i}", F.lit(None))
-    joined = with_tombstones(spark, spec, joined).persist()
+    joined = keep(with_tombstones(spark, spec, joined))
 
     # The ordering guard. The change sequence is strictly increasing within a table, so a change
     # at or before the stored row's is old news: equal means this very change was applied already.
@@ -476,6 +476,6 @@ def run_upsert(spark, spec):
         return {"batchId": batch, "instant": done, "changelogInstant": changelog_done, "alreadyApplied": True, "rowsRead": 0, "rowsUpserted": 0, "rowsReapplied": 0, "rowsDeleted": 0, "rowsStale": 0, "rowsDuplicate": 0, "rowsQuarantined": 0, "rowsMoved": 0, "seconds": round(time.time() - started, 3)}
 
     reapply = bool(spec.get("reapply"))
-    rows = to_platform_time(typed(read_batch(spark, spec), spec), spec).persist()
+    rows = keep(to_platform_time(typed(read_batch(spark, spec), spec), spec))
     result = apply_changes(spark, spec, rows, done, changelog_done, reapply_set_aside(spec) if reapply else upsert_set_aside(spec), reapply=reapply)
     return {**result, "seconds": round(time.time() - started, 3)}
