@@ -24,6 +24,12 @@ from .log import log, release_kept, reset_stages, stage_seconds
 TAG = "danau-lake-job"
 
 
+def plain(value):
+    """A value json cannot write as is: a numpy number as the number, anything else as text."""
+    item = getattr(value, "item", None)
+    return item() if callable(item) else str(value)
+
+
 def session(command, remote, session_id):
     from pyspark.sql import SparkSession
 
@@ -74,7 +80,8 @@ def main(argv):
         contract.check_spec(args.command, spec)
         spark = session(args.command, args.remote, args.session_id)
         reset_stages()
-        result = {**run(args.command, spark, spec), "ok": True}
+        # As JSON will carry it: Spark Connect hands counts back as numpy integers.
+        result = json.loads(json.dumps({**run(args.command, spark, spec), "ok": True}, default=plain))
         result.setdefault("seconds", round(time.time() - started, 3))
         if args.command in ("upsert", "replay"):
             result["stages"] = stage_seconds()

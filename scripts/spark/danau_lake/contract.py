@@ -9,7 +9,7 @@ import functools
 import json
 import os
 
-from .errors import InvalidSpec, LakeJobError
+from .errors import InvalidSpec, ResultBreaksContract
 
 COMMANDS = ("upsert", "replay", "query", "export")
 SCHEMA_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "contract.schema.json")
@@ -42,4 +42,4 @@ def check_result(command, result):
         _check(schemas()["results"][command], result, f"the {command} result")
     except InvalidSpec as err:
         # The job's own result is wrong: a bug here, reported as such.
-        raise LakeJobError(str(err)) from None
+        raise ResultBreaksContract(str(err)) from None

@@ -19,6 +19,13 @@ class InvalidSpec(LakeJobError):
     retryable = False
 
 
+class ResultBreaksContract(LakeJobError):
+    """The job's own result does not match the contract: a bug in the job, which a retry repeats."""
+
+    error_type = "LakeJobError"
+    retryable = False
+
+
 class ReplayDataMissing(LakeJobError):
     """The set-aside rows, or a raw file they came from, are no longer where they were."""
 

@@ -110,20 +110,22 @@ def table_options(spec):
     return opts
 
 
-def changelog_options(spec, rewrite=False):
+def changelog_options(spec):
     """The change log: every change, keyed by (primary key, change sequence).
 
     A Hudi table holds one row per key and a batch keeps only each key's latest change, so the history
-    between two reads would be gone; SCD type 2 models pull from this table instead. A change log
-    row is never updated, so a batch is an insert: no index lookup (a rerun is caught by the batch id
-    before the write, and the batch is deduplicated on (key, change sequence) first). Only a backfill's
-    rewrite of changes it holds differently (`rewrite`) is an upsert.
+    between two reads would be gone; SCD type 2 models pull from this table instead. Written as an
+    upsert on (key, change sequence), so writing a change twice leaves one row. An insert would skip
+    the index lookup, but the engine can run a write twice without the job knowing: the Spark Connect
+    client sends a command again when the engine restarted before answering, and a commit that had
+    completed would then be doubled. A backfill's rewrite of changes held differently is the same
+    upsert, in place.
     """
     return {
         **_common(spec),
         "hoodie.table.name": f"{spec['hudiTableName']}_changelog",
         "hoodie.datasource.write.table.type": "COPY_ON_WRITE",
-        "hoodie.datasource.write.operation": "upsert" if rewrite else "insert",
+        "hoodie.datasource.write.operation": "upsert",
         "hoodie.datasource.write.recordkey.field": ",".join(spec["primaryKey"] + [META_SEQ]),
         "hoodie.datasource.write.precombine.field": META_SEQ,
         "hoodie.datasource.write.partitionpath.field": PARTITION,
@@ -131,9 +133,9 @@ def changelog_options(spec, rewrite=False):
         "hoodie.datasource.write.keygenerator.class": "org.apache.hudi.keygen.ComplexKeyGenerator",
         "hoodie.datasource.write.payload.class": "org.apache.hudi.common.model.OverwriteWithLatestAvroPayload",
         "hoodie.index.type": "BLOOM",
-        # Append new files, never rewrite a partition's existing ones to top them up (Hudi's small-file
-        # handling would copy every file a batch's days hold: a cost that grows with the log, not the
-        # batch). The price is more, smaller files; a model's pull reads only the new commits' files.
+        # New changes go to new files, never topping up a day's existing ones (Hudi's small-file
+        # handling would copy every file the batch's days hold: a cost that grows with the log, not
+        # the batch). The price is more, smaller files; a model's pull reads only the new commits'.
         "hoodie.parquet.small.file.limit": "0",
     }
 

@@ -85,7 +85,7 @@ def run_export(spark, spec):
     info = register_views(spark, table)
     columns = [F.col(f"`{c}`") for c in spec["columns"]] + [F.col(META_OP), F.col(META_SEQ), F.col(META_TS)]
     changes = keep(spark.table(f"{table['name']}_changes").select(*columns))
-    rows = changes.count()
+    rows = int(changes.count())
     if rows:
         changes.coalesce(1).write.mode("overwrite").parquet(spec["outputUri"])
     return {"rows": rows, "outputUri": spec["outputUri"] if rows else None, "incremental": info, "seconds": round(time.time() - started, 3)}

@@ -105,7 +105,7 @@ def run_replay(spark, spec):
         raise ReplayDataMissing(f"the set-aside rows at {spec['setAsideUri']} no longer exist")
 
     set_aside = keep(read_set_aside(spark, spec))
-    recorded["rowsSetAside"] = set_aside.count()
+    recorded["rowsSetAside"] = int(set_aside.count())
     files = sorted(r["_sa_file"] for r in set_aside.select("_sa_file").distinct().collect() if r["_sa_file"])
     if not files:
         if recorded["rowsSetAside"]:
@@ -124,7 +124,7 @@ def run_replay(spark, spec):
     match = same_change(key)
     chosen = keep(rows.join(set_aside, match, "left_semi").drop(*[c for c in rows.columns if c.startswith(RAW_KEY)]))
     missing = keep(set_aside.join(rows, match, "left_anti"))
-    recorded["rowsNotFound"] = missing.count()
+    recorded["rowsNotFound"] = int(missing.count())
 
     def set_aside_again(bad, quarantined, stale, rows_stale):
         if not (quarantined or rows_stale or recorded["rowsNotFound"]):

@@ -35,13 +35,10 @@ STALE_REASON = "an older change than the stored row (ordering guard)"
 TOMB_SEQ = "_danau_tomb_seq"
 
 
-def write_changelog(spark, spec, changes, rewrite=False):
-    """One change-log commit of `changes` stamped with the batch id, or None when there are none.
-    An insert (options.changelog_options): the batch is deduplicated on (key, change sequence) here,
-    the one thing Hudi's upsert did for it; `rewrite` (a backfill) upserts in place instead."""
+def write_changelog(spark, spec, changes):
+    """One change-log commit of `changes` stamped with the batch id, or None when there are none
+    (an upsert on (key, change sequence): options.changelog_options)."""
     out_cols = [c["name"] for c in spec["columns"]]
-    if not rewrite:
-        changes = changes.dropDuplicates([*spec["primaryKey"], CHANGE_SEQ])
     shaped = changes.select(
         *[F.col(f"`{n}`") for n in out_cols],
         F.col(OP).alias(META_OP),
@@ -54,7 +51,7 @@ def write_changelog(spark, spec, changes, rewrite=False):
     if shaped.limit(1).count() == 0:
         return None
     base = spec["changelogBasePath"].rstrip("/")
-    shaped.write.format("hudi").options(**hudi.changelog_options(spec, rewrite=rewrite)).mode("append").save(base)
+    shaped.write.format("hudi").options(**hudi.changelog_options(spec)).mode("append").save(base)
     instant = instant_of_batch(base, spec["batchId"])
     if instant is None:
         raise RuntimeError(f"batch {spec['batchId']}: the change log write finished but no completed instant carries its id")
@@ -308,7 +305,7 @@ def apply_changes(spark, spec, rows, done, changelog_done, set_aside, changelog_
         if reapply and completed_instants(changelog):
             changes = changelog_changes_to_rewrite(spark, spec, changes)
         with stage("changelog"):
-            changelog_done = write_changelog(spark, spec, changes, rewrite=reapply)
+            changelog_done = write_changelog(spark, spec, changes)
     if done:
         return {**applied, "changelogInstant": changelog_done}
 
@@ -417,7 +414,7 @@ def apply_changes(spark, spec, rows, done, changelog_done, set_aside, changelog_
     if rows_upserted + rows_deleted + rows_moved > 0:
         options = hudi.table_options(spec)
         if commit_figures is not None:
-            options[FIGURES_KEY] = json.dumps({**figures, **commit_figures}, default=str)
+            options[FIGURES_KEY] = json.dumps({**figures, **commit_figures}, default=lambda v: v.item() if hasattr(v, "item") else str(v))
         with stage("write"):
             to_write.write.format("hudi").options(**options).mode("append").save(base)
         with stage("timeline"):

@@ -2,6 +2,7 @@
 log and tombstones; the ordering guard; a rerun of the batch; a query through the same entry."""
 
 import json
+import uuid
 
 from pyspark.sql import Row
 
@@ -46,7 +47,7 @@ def raw_file(spark, uri, rows):
 def run(command, spec, scratch, remote, name):
     uri = f"{scratch}/_danau/{name}.json"
     storage.write_text(uri, json.dumps(spec))
-    code = cli.main([command, "--spec", uri, "--remote", remote, "--session-id", "6f0c1c0e-0000-5000-8000-000000000001"])
+    code = cli.main([command, "--spec", uri, "--remote", remote, "--session-id", str(uuid.uuid4())])
     return code, json.loads(storage.read_text(spec["resultUri"]))
 
 
@@ -96,6 +97,19 @@ def test_upsert_guards_order_quarantines_and_is_idempotent(spark, scratch, remot
     }
     code, rows = run("query", query, scratch, remote, "q")
     assert code == 0 and rows["rows"] == [{"id": 1, "dispensed_by": "a2"}] and rows["truncated"] is True
+
+    # A model's pull: the change log from the start, as Parquet, its count an integer (the contract).
+    export = {
+        "table": {"name": "odd_changelog", "basePath": f"{scratch}/lake/odd_table__changelog", "cleanerCommitsRetained": 3},
+        "beginInstant": "000",
+        "columns": ["id", "amount"],
+        "outputUri": f"{scratch}/_danau/export/rows/",
+        "resultUri": f"{scratch}/_danau/export/result.json",
+    }
+    code, pulled = run("export", export, scratch, remote, "export")
+    assert code == 0, pulled
+    assert pulled["rows"] == 7 and type(pulled["rows"]) is int
+    assert spark.read.parquet(pulled["outputUri"]).count() == 7
 
 
 def test_a_bad_spec_is_reported_as_such_without_touching_the_table(scratch, remote):
