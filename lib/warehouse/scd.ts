@@ -588,6 +588,10 @@ export function createTargetTable(spec: ModelSpec): string[] {
     }
     case 'fact':
       return [
+        // The dimensions' tables too: a fact writes inferred members into them, and on a first run its
+        // table's pipeline can reach its models before the dimension's has (tables run in parallel).
+        // The dimension's own build completes those members later.
+        ...spec.dimensions.flatMap((d) => createTargetTable(d.dimension)),
         create(spec.target, [
           ...columnLines(spec.factKey, true),
           ...columnLines(spec.columns),

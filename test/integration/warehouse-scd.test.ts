@@ -650,6 +650,13 @@ describe('fact table', () => {
     await buildClinics('d1', [change('I', 30, '2024-01-01 00:00:00', { clinic_id: '7', clinic_name: 'North' })]);
   });
 
+  it("creates its dimensions' tables with its own, so a fact built before them can write inferred members", () => {
+    // Tables run in parallel: on a first run a fact's pipeline can reach its models before a dimension's.
+    const ddl = createTargetTable(visits);
+    for (const d of visits.dimensions) for (const sql of createTargetTable(d.dimension)) assert.ok(ddl.includes(sql), `the fact's DDL creates ${d.dimension.target.table}`);
+    assert.match(ddl.at(-1)!, /CREATE TABLE IF NOT EXISTS "dw"\."fact_visit"/);
+  });
+
   it('looks up the dimension version valid at the event time, and infers missing members', async () => {
     await buildVisits('f1', [
       change('I', 100, '2024-02-01 00:00:00', visit(1, 1, 7, '2024-01-05 09:00:00', '10.00')),
