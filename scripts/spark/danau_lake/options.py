@@ -10,7 +10,7 @@ META_OP, META_TS, META_SEQ, META_BATCH = "_danau_op", "_danau_commit_ts", "_dana
 
 
 def small_batch_options(parallelism=2):
-    """Settings for batches of thousands of rows, not millions (the probe in issue 13: a warm 1k-row
+    """Settings for batches of thousands of rows, not millions (measured on a warm session: a 1k-row
     upsert 7.4-8.2 s with Hudi's defaults, 2.0-3.3 s with these):
       - no metadata table: one Hudi table fewer to commit to per write; file listing falls back to
         listing the partition folders, which grows with partitions (daily: one per day);

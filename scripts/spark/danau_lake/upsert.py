@@ -60,7 +60,7 @@ def write_changelog(spark, spec, changes):
 
 def to_lake_names(raw, spec):
     """Raw files keep the source's column names, as DMS writes them (`Dispensed By`); from here on each
-    column goes by its lake name (`dispensed_by`), the one Hudi, Glue and the warehouse accept (issue 12).
+    column goes by its lake name (`dispensed_by`), the one Hudi, Glue and the warehouse accept.
     withColumnRenamed matches the name as is: spaces, dots and backticks need no quoting."""
     for c in spec["columns"]:
         source = c.get("sourceName", c["name"])
@@ -187,7 +187,7 @@ def changelog_changes_to_rewrite(spark, spec, changes):
 # --- tombstones -----------------------------------------------------------------------------------
 # A delete removes the key from the table, and with it the change sequence the ordering guard compares
 # with: a change older than the delete arriving later (a late file, a replayed quarantined row) would
-# bring the row back (issue 12, item 6). So each table has a small tombstone table beside it, keyed by
+# bring the row back. So each table has a small tombstone table beside it, keyed by
 # the primary key, holding the change sequence of each key's last delete. It is read whole but stays
 # small: a tombstone is lifted when a newer change brings the key back, and dropped once the table has
 # committed `cleanerCommitsRetained` times after the delete (the cleaner's window; README, "Deletes
