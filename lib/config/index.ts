@@ -234,6 +234,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DanauConfig {
   if (Boolean(c.AWS_ACCESS_KEY_ID) !== Boolean(c.AWS_SECRET_ACCESS_KEY)) {
     throw new ConfigError(['AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY: set both or neither']);
   }
+  // A Hudi table lives under s3://<processed>/<source>/<schema>/<table>, the raw zone keeps the same
+  // table's DMS files under s3://<raw>/<source>/<schema>/<table>/: one bucket for both would put raw
+  // files inside the Hudi table, which Hudi's metadata table (RECORD_INDEX tables) refuses to index.
+  if (c.DANAU_PROCESSED_BUCKET === c.DANAU_RAW_BUCKET) throw new ConfigError(['DANAU_PROCESSED_BUCKET: must differ from DANAU_RAW_BUCKET (the lake\'s tables would hold the raw files)']);
   const sdkMetricsPort = c.DANAU_METRICS_PORT === 0 ? 0 : (c.DANAU_SDK_METRICS_PORT ?? c.DANAU_METRICS_PORT + 1);
   if (sdkMetricsPort > 65535) throw new ConfigError(['DANAU_SDK_METRICS_PORT: DANAU_METRICS_PORT is 65535, so set this port yourself']);
   if (sdkMetricsPort !== 0 && sdkMetricsPort === c.DANAU_METRICS_PORT) throw new ConfigError(['DANAU_SDK_METRICS_PORT: must differ from DANAU_METRICS_PORT']);

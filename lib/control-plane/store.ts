@@ -1,6 +1,7 @@
 // Reads and writes of the control plane. Every change made on a person's behalf writes an audit row
 // in the same transaction as the change itself.
 import pg from 'pg';
+import type { HudiIndexType } from '../lake/job-contract';
 import type { SourceRecord } from '../sources/types';
 import { TableDefinitionError, type LakeColumn, type SourceDefinition, type TableDefinition } from '../tables/definition';
 import { modelDependencies, type ModelDefinition, type ReportingDefinition } from '../models/definition';
@@ -15,7 +16,7 @@ export interface TableRecord {
   partitionField: string;
   hudiTableType: 'COPY_ON_WRITE' | 'MERGE_ON_READ';
   cleanerCommitsRetained: number;
-  hudiIndexType: 'BLOOM' | 'GLOBAL_BLOOM';
+  hudiIndexType: HudiIndexType;
   compactionDeltaCommits: number;
   archiveLevel: 'day' | 'month';
   archiveAfterDays: number;
@@ -82,7 +83,7 @@ interface TableRow {
   partition_field: string;
   hudi_table_type: 'COPY_ON_WRITE' | 'MERGE_ON_READ';
   cleaner_commits_retained: number;
-  hudi_index_type: 'BLOOM' | 'GLOBAL_BLOOM';
+  hudi_index_type: HudiIndexType;
   compaction_delta_commits: number;
   archive_level: 'day' | 'month';
   archive_after_days: number;

@@ -5,6 +5,10 @@
 // and reports its own error type on failure.
 import { z } from 'zod';
 
+/** The Hudi indexes a table may use (README, "Onboarding a table"). */
+export const HUDI_INDEX_TYPES = ['BLOOM', 'GLOBAL_BLOOM', 'RECORD_INDEX'] as const;
+export type HudiIndexType = (typeof HUDI_INDEX_TYPES)[number];
+
 const instant = z.string().regex(/^\d+$/, 'a Hudi instant (digits)');
 const s3Uri = z.string().regex(/^s3a?:\/\/[^/]+\//, 'an s3:// URI');
 const name = z.string().min(1);
@@ -29,7 +33,7 @@ const tableWrite = {
   partitionField: name,
   timezone: name,
   tableType: z.enum(['COPY_ON_WRITE', 'MERGE_ON_READ']),
-  indexType: z.enum(['BLOOM', 'GLOBAL_BLOOM']),
+  indexType: z.enum(HUDI_INDEX_TYPES),
   cleanerCommitsRetained: z.number().int().min(1),
   compactionDeltaCommits: z.number().int().min(1),
   resultUri: s3Uri,

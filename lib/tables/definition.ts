@@ -2,6 +2,7 @@
 // one or many). Parsing and the check against the live source are pure, so they are unit-tested and
 // the same rules apply from the CLI, a file, or a `temporal workflow start`.
 import { z } from 'zod';
+import { HUDI_INDEX_TYPES } from '../lake/job-contract';
 import { isValidIdentifier } from '../sql/identifiers';
 import type { SourceEngine, SourceTableDescription } from '../sources/types';
 import { assignLakeNames, unusableSourceName } from './lake-names';
@@ -28,8 +29,12 @@ export const tableDefinitionSchema = z.strictObject({
   partitionField: columnName,
   hudiTableType: z.enum(['COPY_ON_WRITE', 'MERGE_ON_READ'], { error: 'must be COPY_ON_WRITE or MERGE_ON_READ' }).default('COPY_ON_WRITE'),
   cleanerCommitsRetained: z.number().int().positive().default(15),
-  /** BLOOM (non-global, the seed's choice) or GLOBAL_BLOOM (a key may move between partitions). */
-  hudiIndexType: z.enum(['BLOOM', 'GLOBAL_BLOOM'], { error: 'must be BLOOM or GLOBAL_BLOOM' }).default('BLOOM'),
+  /**
+   * BLOOM (non-global, the seed's choice), GLOBAL_BLOOM (a key may move between partitions), or
+   * RECORD_INDEX (Hudi's record-level index in the metadata table: global, and each batch's ordering
+   * guard reads only the file groups of the batch's keys; for large tables).
+   */
+  hudiIndexType: z.enum(HUDI_INDEX_TYPES, { error: `must be one of ${HUDI_INDEX_TYPES.join(', ')}` }).default('BLOOM'),
   /** MERGE_ON_READ only: compact after this many delta commits. */
   compactionDeltaCommits: z.number().int().positive().default(5),
   archiveLevel: z.enum(['day', 'month'], { error: 'must be day or month' }).default('day'),

@@ -20,7 +20,14 @@
 // non-slim hudi-utilities-bundle), or --streamer-jar; without one that part is skipped and says why.
 // Logs (spark-submit output, Spark event logs, HoodieStreamer props files) go to .danau/logs/bench/.
 //
-//   npm run -s bench:lake -- [--sizes 10000,50000] [--table-type COPY_ON_WRITE|MERGE_ON_READ] [--streamer-jar PATH] [--keep]
+// Without a HoodieStreamer jar (the Maven mirror here does not serve one) the comparison is the seed's
+// own method instead: a plain Hudi datasource upsert with AWSDmsAvroPayload (scripts/bench/
+// plain_hudi_upsert.py), on the same files, in the same engine, with the same small-batch settings.
+// --index RECORD_INDEX gives both tables Hudi's record-level index (Danau's guard then reads only the
+// file groups of the batch's keys): run the sizes 50000,500000,5000000 to see the cost follow the batch.
+//
+//   npm run -s bench:lake -- [--sizes 10000,50000] [--cdc-changes N] [--engine warm|cold|both] [--index BLOOM|GLOBAL_BLOOM|RECORD_INDEX]
+//                            [--table-type COPY_ON_WRITE|MERGE_ON_READ] [--streamer-jar PATH] [--keep]
 import { seededRandom } from '../sample/generator';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -40,6 +47,7 @@ import { cdcObjectKey, loadObjectKey } from '../../lib/raw-zone/keys';
 import { readObject } from '../../lib/raw-zone/objects';
 import { createS3Client } from '../../lib/s3';
 import { LAKE_JOB_SCRIPT } from '../../lib/lake/job-client';
+import { HUDI_INDEX_TYPES, type HudiIndexType } from '../../lib/lake/job-contract';
 import { SparkConnectRunner } from '../../lib/spark/connect';
 import { runLocalSparkJob } from '../../lib/spark/local';
 import type { SparkJobOutcome, SparkJobRequest, SparkRunner } from '../../lib/spark/runner';
@@ -54,6 +62,7 @@ interface Options {
   /** Where Danau's job runs: the stack's warm Spark Connect engine, or a spark-submit of its own (a cold start). */
   engines: ('warm' | 'cold')[];
   tableType: TableType;
+  indexType: HudiIndexType;
   streamerJar: string | null;
   keep: boolean;
 }
@@ -68,6 +77,7 @@ function parseOptions(argv: string[]): Options {
       keep: { type: 'boolean', default: false },
       'cdc-changes': { type: 'string' },
       engine: { type: 'string', default: 'warm' },
+      index: { type: 'string', default: 'BLOOM' },
     },
     strict: true,
   });
@@ -83,7 +93,9 @@ function parseOptions(argv: string[]): Options {
   if (cdcChanges !== null && (!Number.isInteger(cdcChanges) || cdcChanges < 1 || cdcChanges > 5_000_000)) throw new Error(`--cdc-changes: a whole number from 1 to 5000000, got ${values['cdc-changes']}`);
   const engines = values.engine === 'both' ? (['cold', 'warm'] as const) : values.engine === 'warm' || values.engine === 'cold' ? ([values.engine] as const) : null;
   if (!engines) throw new Error(`--engine: warm, cold or both, got ${values.engine}`);
-  return { sizes, tableType, streamerJar: values['streamer-jar'] ?? null, keep: values.keep, cdcChanges, engines: [...engines] };
+  const indexType = HUDI_INDEX_TYPES.find((t) => t === values.index.toUpperCase());
+  if (!indexType) throw new Error(`--index: one of ${HUDI_INDEX_TYPES.join(', ')}, got ${values.index}`);
+  return { sizes, tableType, indexType, streamerJar: values['streamer-jar'] ?? null, keep: values.keep, cdcChanges, engines: [...engines] };
 }
 
 const say = (line: string) => process.stderr.write(`[bench] ${line}\n`);
@@ -282,7 +294,7 @@ async function upload(s3: S3Client, bucket: string, set: RawFileSet): Promise<Ra
   return out;
 }
 
-function benchTable(tableName: string, tableType: TableType): TableRecord {
+function benchTable(tableName: string, tableType: TableType, indexType: HudiIndexType): TableRecord {
   return {
     tableId: 0,
     sourceName: SOURCE,
@@ -293,7 +305,7 @@ function benchTable(tableName: string, tableType: TableType): TableRecord {
     partitionField: PARTITION_FIELD,
     hudiTableType: tableType,
     cleanerCommitsRetained: 15,
-    hudiIndexType: 'BLOOM',
+    hudiIndexType: indexType,
     compactionDeltaCommits: 5,
     archiveLevel: 'day',
     archiveAfterDays: 30,
@@ -439,6 +451,8 @@ class ContentionSampler {
   }
 }
 
+const PLAIN_UPSERT_SCRIPT = 'scripts/bench/plain_hudi_upsert.py';
+
 class Bench {
   readonly logDir: string;
   readonly eventDir: string;
@@ -547,6 +561,35 @@ class Bench {
     ].filter(Boolean);
     if (odd.length) return { ...figures, error: `lake job: ${odd.join(', ')} (log: ${logFile})` };
     return { ...figures, ok: true };
+  }
+
+  /**
+   * The seed's lake step on the same files: a plain Hudi datasource upsert with AWSDmsAvroPayload
+   * (scripts/bench/plain_hudi_upsert.py), shaped and tuned as Danau's job is, in the same engine.
+   */
+  async plain(table: TableRecord, files: RawFile[], basePath: string, label: string, rows: number, engine: 'warm' | 'cold'): Promise<RunFigures> {
+    const batchId = `plain-${lakeBatchId(table, files)}`;
+    const spec = buildUpsertSpec(this.config, table, batchId, files);
+    const at = batchLocations(this.config, batchId);
+    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: at.specKey, Body: JSON.stringify(spec, null, 2), ContentType: 'application/json' }));
+    const logFile = this.logFile(`plain-${table.tableName}-${label}`);
+    const args = ['--spec', `s3://${this.bucket}/${at.specKey}`, '--base-path', basePath];
+    const sampler = this.sampler();
+    const started = wallClock();
+    let failure: string | null = null;
+    try {
+      if (engine === 'warm') {
+        if (!this.config.sparkConnectUrl) throw new Error('DANAU_SPARK_CONNECT_URL is not set: no warm engine to run in (scripts/stack/spark.sh start)');
+        await new SparkConnectRunner({ url: this.config.sparkConnectUrl, home: this.config.home, env: this.env }).run({ script: PLAIN_UPSERT_SCRIPT, args, name: `bench-plain-${table.tableName}-${label}-${this.stamp}`, signal: this.signal });
+      } else {
+        await runLocalSparkJob({ script: PLAIN_UPSERT_SCRIPT, args, logFile, env: this.env, signal: this.signal, onStart: (pid) => (sampler.group = pid) });
+      }
+    } catch (err) {
+      failure = err instanceof Error ? err.message : String(err);
+    }
+    const wallSeconds = (wallClock() - started) / 1000;
+    const figures: RunFigures = { ok: failure === null, rows, wallSeconds, appSeconds: null, jobSeconds: null, contention: sampler.stop(), logFile };
+    return failure ? { ...figures, error: `plain Hudi upsert: ${failure} (log: ${logFile})` } : figures;
   }
 
   /** One HoodieStreamer run (run-once mode) over the raw files under `root` newer than its checkpoint. */
@@ -724,13 +767,17 @@ interface SizeResult {
 async function main(): Promise<number> {
   const opts = parseOptions(process.argv.slice(2));
   const bucket = `danau-bench-lake-${randomBytes(4).toString('hex')}`;
-  const config = loadConfig({ ...process.env, DANAU_RAW_BUCKET: bucket, DANAU_PROCESSED_BUCKET: bucket });
+  // Raw files and Hudi tables in buckets of their own, as the platform keeps them (lib/config).
+  const lakeBucket = `${bucket}-lake`;
+  const config = loadConfig({ ...process.env, DANAU_RAW_BUCKET: bucket, DANAU_PROCESSED_BUCKET: lakeBucket });
   const s3 = createS3Client(config);
-  const bench = new Bench(config, s3, bucket);
+  const bench = new Bench(config, s3, lakeBucket);
   const versions = stackVersions(bench.env);
   const found = findStreamerJar(opts, versions);
   const streamerJar = 'jar' in found ? found.jar : null;
   const streamerSkipped = 'skipped' in found ? found.skipped : null;
+  // Without HoodieStreamer the comparison is the seed's own method, a plain Hudi datasource upsert.
+  const baselineName = streamerJar ? 'HoodieStreamer' : 'plain Hudi upsert';
   const loadAvgBefore = os.loadavg();
   const failures: string[] = [];
   const results: SizeResult[] = [];
@@ -746,17 +793,20 @@ async function main(): Promise<number> {
   const undo: { what: string; run: () => Promise<unknown> }[] = [];
   try {
     say(`scratch bucket ${bucket}; logs in ${bench.logDir}`);
-    if (streamerSkipped) say(`HoodieStreamer will be skipped: ${streamerSkipped}`);
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-    if (!opts.keep) undo.push({ what: `delete bucket ${bucket}`, run: async () => say(`deleted ${await emptyAndDeleteBucket(s3, bucket)} objects and bucket ${bucket}`) });
+    if (streamerSkipped) say(`HoodieStreamer will be skipped (${streamerSkipped}); the comparison is a plain Hudi datasource upsert`);
+    for (const b of [bucket, lakeBucket]) {
+      await s3.send(new CreateBucketCommand({ Bucket: b }));
+      if (!opts.keep) undo.push({ what: `delete bucket ${b}`, run: async () => say(`deleted ${await emptyAndDeleteBucket(s3, b)} objects and bucket ${b}`) });
+    }
 
     for (const [size, engine] of opts.sizes.flatMap((n) => opts.engines.map((e) => [n, e] as const))) {
       if (interrupted) throw new Error('interrupted');
       const tableName = `orders_${size}_${engine}`;
-      const table = benchTable(tableName, opts.tableType);
+      const table = benchTable(tableName, opts.tableType, opts.indexType);
       const genStart = wallClock();
       const data = generate(tableName, size, opts.cdcChanges ?? size);
-      const streamerTarget = { table, root: `s3://${bucket}/${SCHEMA}/${tableName}`, basePath: `s3://${bucket}/hoodie_streamer/${SCHEMA}/${tableName}`, targetTable: `streamer_${SCHEMA}_${tableName}` };
+      const baselineFolder = streamerJar ? 'hoodie_streamer' : 'plain_hudi';
+      const streamerTarget = { table, root: `s3://${bucket}/${SCHEMA}/${tableName}`, basePath: `s3://${lakeBucket}/${baselineFolder}/${SCHEMA}/${tableName}`, targetTable: `${streamerJar ? 'streamer' : 'plain'}_${SCHEMA}_${tableName}` };
       const r: SizeResult = {
         size,
         engine,
@@ -782,9 +832,9 @@ async function main(): Promise<number> {
           say(`  ${d.ok ? 'done' : 'FAILED'} in ${d.wallSeconds.toFixed(1)} s${d.error ? `: ${d.error}` : ''}`);
           if (!d.ok) failures.push(`size ${size} ${label}: Danau: ${d.error}`);
         }
-        if (streamerJar && (label === 'load' || r.streamer.load?.ok)) {
-          say(`size ${fmt(size)} ${label}: HoodieStreamer`);
-          const h = await bench.streamer(streamerJar, streamerTarget, label, rows);
+        if (label === 'load' || r.streamer.load?.ok) {
+          say(`size ${fmt(size)} ${label}: ${baselineName}`);
+          const h = streamerJar ? await bench.streamer(streamerJar, streamerTarget, label, rows) : await bench.plain(table, files, streamerTarget.basePath, label, rows, engine);
           r.streamer[label] = h;
           say(`  ${h.ok ? 'done' : 'FAILED'} in ${h.wallSeconds.toFixed(1)} s${h.error ? `: ${h.error}` : ''}`);
           if (!h.ok) failures.push(`size ${size} ${label}: ${h.error}`);
@@ -825,38 +875,38 @@ async function main(): Promise<number> {
         const runs = r[engine];
         if (!runs.load?.ok || !runs.cdc?.ok) continue;
         const got = r.counts[engine];
-        const who = engine === 'danau' ? 'Danau' : 'HoodieStreamer';
+        const who = engine === 'danau' ? 'Danau' : baselineName;
         if (!got) failures.push(`size ${r.size}: ${who}'s table was not counted`);
         else if (got.n !== expected.n) failures.push(`size ${r.size}: ${who}'s table holds ${got.n} rows, expected ${expected.n}`);
         else if (got.amount !== expected.amount) failures.push(`size ${r.size}: ${who}'s table sums amount to ${got.amount}, expected ${expected.amount}`);
       }
       const d = r.counts.danau;
       const h = r.counts.streamer;
-      if (d && h && d.n !== h.n) failures.push(`size ${r.size}: row counts differ: Danau ${d.n}, HoodieStreamer ${h.n}`);
+      if (d && h && d.n !== h.n) failures.push(`size ${r.size}: row counts differ: Danau ${d.n}, ${baselineName} ${h.n}`);
     }
 
     // Report.
     const line = (s = '') => process.stdout.write(`${s}\n`);
     const cpus = os.cpus();
     const streamerVersion = streamerJar ? jarVersion(streamerJar) : null;
-    line(`Danau lake upsert vs Apache Hudi HoodieStreamer, ${new Date().toISOString()}: --sizes ${opts.sizes.join(',')} --table-type ${opts.tableType}`);
+    line(`Danau lake upsert vs ${baselineName}, ${new Date().toISOString()}: --sizes ${opts.sizes.join(',')} --table-type ${opts.tableType} --index ${opts.indexType}`);
     line(`machine: nproc ${os.availableParallelism()} (${cpus[0]?.model.trim() ?? 'unknown CPU'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}; load average before ${loadAvgBefore.map((v) => v.toFixed(2)).join(' ')}`);
     line(
       `versions: Spark ${versions.pyspark} (pyspark, Scala 2.12), Hudi ${versions.hudi} (${path.basename(versions.hudiBundle)}), hadoop-aws ${versions.hadoopAws}, aws-java-sdk-bundle ${versions.awsSdk}, Java ${versions.java}`,
     );
     line(
-      `HoodieStreamer: ${streamerJar ? `${path.basename(streamerJar)} (Implementation-Version ${streamerVersion ?? 'unknown'})${streamerVersion && streamerVersion !== versions.hudi ? ` -- NOT Hudi ${versions.hudi}: mixed versions` : ''}, org.apache.hudi.utilities.streamer.HoodieStreamer, ParquetDFSSource, AWSDmsAvroPayload, ordering field dms_change_seq` : `SKIPPED: ${streamerSkipped}`}`,
+      `baseline: ${streamerJar ? `${path.basename(streamerJar)} (Implementation-Version ${streamerVersion ?? 'unknown'})${streamerVersion && streamerVersion !== versions.hudi ? ` -- NOT Hudi ${versions.hudi}: mixed versions` : ''}, org.apache.hudi.utilities.streamer.HoodieStreamer, ParquetDFSSource, AWSDmsAvroPayload, ordering field dms_change_seq` : `a plain Hudi datasource upsert (scripts/bench/plain_hudi_upsert.py: AWSDmsAvroPayload, the same casts, time zone, partitions and small-batch settings; no guard, change log or tombstones), in the same engine as Danau's job (HoodieStreamer: ${streamerSkipped})`}`,
     );
     line(`spark-submit: --master local[*], driver memory ${versions.driverMemory}, DANAU_SPARK_FAST_START=${versions.fastStart} (C1-only JIT when true), S3A to ${config.s3.endpoint ?? 'AWS'}`);
     line(
-      `table: ${COLUMNS.length} columns (${COLUMNS.map((c) => `${c.name} ${c.lakeType}`).join(', ')}); key ${PRIMARY_KEY}; partitioned by ${PARTITION_FIELD} (${PARTITION_DAYS} days, dt=yyyy-MM-dd); ${opts.tableType}, BLOOM index`,
+      `table: ${COLUMNS.length} columns (${COLUMNS.map((c) => `${c.name} ${c.lakeType}`).join(', ')}); key ${PRIMARY_KEY}; partitioned by ${PARTITION_FIELD} (${PARTITION_DAYS} days, dt=yyyy-MM-dd); ${opts.tableType}, ${opts.indexType} index`,
     );
     line(`each size N and engine: a new table; batch 1 = full load of N rows (files of ${fmt(LOAD_ROWS_PER_FILE)}), batch 2 = ${opts.cdcChanges ? fmt(opts.cdcChanges) : 'N'} CDC changes (files of ${fmt(CDC_CHANGES_PER_FILE)}, ~70% U / 20% I / 10% D)`);
     line('engine: warm = a client of the stack\'s Spark Connect engine (what the worker does); cold = a spark-submit of its own.');
     line();
     const widths = [9, 10, 9, 5, 1, 7, 8, 7, 7, 4, 6, 1, 7, 8, 7, 4, 6, 1, 6, 6];
     const row = (cells: string[]) => line(cells.map((c, i) => (i === 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' '));
-    line(`${' '.repeat(47)}Danau lake job${' '.repeat(29)}HoodieStreamer${' '.repeat(14)}Danau/Streamer`);
+    line(`${' '.repeat(47)}Danau lake job${' '.repeat(29)}${baselineName.padEnd(28)}Danau/baseline`);
     row(['table', 'batch', 'rows', 'files', '|', 'wall s', 'rows/s', 'app s', 'job s', 's3', 'other', '|', 'wall s', 'rows/s', 'app s', 's3', 'other', '|', 'wall', 'app']);
     const s3Share = (f?: RunFigures) => (f ? `${fmt(f.contention.s3CpuPct)}%` : '');
     let contended = false;
@@ -874,7 +924,7 @@ async function main(): Promise<number> {
         const okWall = (f?: RunFigures) => (f?.ok ? f.wallSeconds : null);
         const okApp = (f?: RunFigures) => (f?.ok ? f.appSeconds : null);
         const ratio = (a: number | null, b: number | null) => (a !== null && b !== null && b > 0 ? fmt(a / b, 2) : '-');
-        const streamerCell = (v: string, first = false) => (streamerJar ? v : first && label === 'load' ? 'skipped' : '');
+        const streamerCell = (v: string) => v;
         row([
           fmt(r.size),
           `${label} ${r.engine}`,
@@ -888,7 +938,7 @@ async function main(): Promise<number> {
           s3Share(d),
           other(d),
           '|',
-          streamerCell(h ? (h.ok ? fmt(h.wallSeconds, 1) : 'FAILED') : '-', true),
+          streamerCell(h ? (h.ok ? fmt(h.wallSeconds, 1) : 'FAILED') : '-'),
           streamerCell(fmt(h?.ok ? rows / h.wallSeconds : null)),
           streamerCell(fmt(okApp(h), 1)),
           streamerCell(s3Share(h)),
@@ -907,12 +957,12 @@ async function main(): Promise<number> {
     line(`  run, the S3 server or this benchmark); both as a share of the whole machine (${os.availableParallelism()} cores: ${fmt(100 / os.availableParallelism())}% is one core).`);
     line('  Much "other" (or s3 that is not the run\'s) inflates a figure: two cores are easily shared.');
     if (contended) line('  * other spark-submit jobs (the stack\'s worker, tests) ran at the same time: that figure is inflated.');
-    line('ratio: Danau / HoodieStreamer time (above 1: Danau is slower).');
+    line(`ratio: Danau / ${baselineName} time (above 1: Danau is slower).`);
     line();
     for (const r of results) {
       const exp = `${fmt(r.data.expectedRows)} rows expected (load ${fmt(r.data.load.rows)}, CDC ${fmt(r.data.cdc.updates)} U / ${fmt(r.data.cdc.inserts)} I / ${fmt(r.data.cdc.deletes)} D)`;
       const got = (c?: { n: number; amount: string }) => (c ? `${fmt(c.n)} rows, sum(amount) ${c.amount}` : 'not counted');
-      line(`size ${fmt(r.size)} ${r.engine}: ${exp}; Danau ${got(r.counts.danau)}; HoodieStreamer ${streamerJar ? got(r.counts.streamer) : 'skipped'}`);
+      line(`size ${fmt(r.size)} ${r.engine}: ${exp}; Danau ${got(r.counts.danau)}; ${baselineName} ${got(r.counts.streamer)}`);
     }
     line(`logs: ${bench.logDir}/${bench.stamp}-*`);
     line();
@@ -920,7 +970,7 @@ async function main(): Promise<number> {
       line(`FAILED: ${failures.length} problem(s):`);
       for (const f of failures) line(`  - ${f}`);
     } else {
-      line(`OK: every run succeeded and every table holds the expected rows${streamerJar ? '' : ' (HoodieStreamer skipped, see above)'}`);
+      line('OK: every run succeeded and every table holds the expected rows');
     }
     return failures.length ? 1 : 0;
   } catch (err) {

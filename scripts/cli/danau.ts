@@ -48,6 +48,7 @@ import type { UpsertLakeTableResult } from '../../workflows/upsertLakeTable';
 import type { BuildModelsResult } from '../../workflows/buildModels';
 import { ModelDefinitionError, parseModelsFile } from '../../lib/models/definition';
 import { hudiTableName, lakeBasePath, lakeTableExists } from '../../lib/lake/batches';
+import { HUDI_INDEX_TYPES } from '../../lib/lake/job-contract';
 import { SparkSqlQueryEngine, type LakeQueryEngine } from '../../lib/lake/query';
 import { AthenaQueryEngine } from '../../lib/lake/athena';
 import { createAthenaClient } from '../../lib/aws/clients';
@@ -184,7 +185,7 @@ tables
   .option('--partition-field <col>', 'date/timestamp column for daily partitions')
   .addOption(new Option('--type <type>', 'Hudi table type: cow or mor').argParser(tableType))
   .option('--cleaner-commits <n>', 'Hudi cleaner: commits retained', positiveInt('--cleaner-commits'))
-  .addOption(new Option('--index <type>', 'Hudi index: BLOOM (non-global) or GLOBAL_BLOOM').choices(['BLOOM', 'GLOBAL_BLOOM']))
+  .addOption(new Option('--index <type>', 'Hudi index: BLOOM (non-global), GLOBAL_BLOOM, or RECORD_INDEX (large tables)').choices(HUDI_INDEX_TYPES))
   .option('--compaction-commits <n>', 'MoR: compact after this many delta commits', positiveInt('--compaction-commits'))
   .addOption(new Option('--archive-level <level>', 'raw-zone archive granularity').choices(['day', 'month']))
   .option('--archive-after-days <n>', 'archive raw partitions older than this', positiveInt('--archive-after-days'))

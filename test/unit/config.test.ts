@@ -24,6 +24,13 @@ describe('loadConfig', () => {
     assert.equal(c.temporal.uiUrl, 'http://127.0.0.1:8233');
   });
 
+  it('refuses one bucket for the raw zone and the lake, naming the setting', () => {
+    assert.throws(
+      () => loadConfig({ ...base, DANAU_PROCESSED_BUCKET: 'acme-raw' }),
+      (err: unknown) => err instanceof ConfigError && err.problems.some((p) => p.startsWith('DANAU_PROCESSED_BUCKET: must differ from DANAU_RAW_BUCKET')),
+    );
+  });
+
   it('lets the environment override the defaults', () => {
     const c = loadConfig({ TEMPORAL_NAMESPACE: 'other', DANAU_RAW_BUCKET: 'x-raw' });
     assert.equal(c.temporal.namespace, 'other');

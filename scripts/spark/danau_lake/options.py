@@ -39,6 +39,29 @@ def small_batch_options(parallelism=2):
 CLEAN_EVERY_COMMITS = 4
 
 
+def record_index_write_options():
+    """A table with Hudi's record-level index: the metadata table holds, per key, the file group it is
+    in. Hudi's write finds a batch's keys through it (a global index: a key moved to another day is
+    deleted from the old one), and the guard reads only the file groups that hold the batch's keys
+    (record_index_read_options). Every write to such a table must keep the metadata table on: a write
+    without it would drop the metadata table, and the guard would fall back to reading the table whole."""
+    return {
+        "hoodie.metadata.enable": "true",
+        "hoodie.metadata.record.index.enable": "true",
+        "hoodie.record.index.update.partition.path": "true",
+    }
+
+
+def record_index_read_options():
+    """A read whose filter on the key (`key IN (…)`) is answered from the record-level index: Spark
+    reads only the file groups that hold those keys."""
+    return {
+        "hoodie.metadata.enable": "true",
+        "hoodie.enable.data.skipping": "true",
+        "hoodie.metadata.record.index.enable": "true",
+    }
+
+
 def retention_options(retained):
     """The cleaner keeps the file versions of the last `retained` commits; the archiver must keep
     more instants than that on the active timeline."""
@@ -84,6 +107,7 @@ def table_options(spec):
         "hoodie.combine.before.upsert": "false",
         "hoodie.index.type": spec["indexType"],
         "hoodie.bloom.index.update.partition.path": "true",
+        **(record_index_write_options() if spec["indexType"] == "RECORD_INDEX" else {}),
     }
     if table_type == "MERGE_ON_READ":
         opts.update(

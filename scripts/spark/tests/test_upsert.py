@@ -120,3 +120,33 @@ def test_a_bad_spec_is_reported_as_such_without_touching_the_table(scratch, remo
     assert result["ok"] is False and result["errorType"] == "InvalidLakeJobSpec" and result["retryable"] is False
     assert "primaryKey" in result["error"]
     assert not storage.exists(f"{scratch}/lake/odd_table")
+
+
+def test_a_record_index_table_guards_moves_and_deletes_reading_only_the_batch_s_keys(spark, scratch, remote):
+    spec = lambda files, batch: {**spec_for(scratch, files, batch), "indexType": "RECORD_INDEX"}
+    first = raw_file(spark, f"{scratch}/raw/1", [change("I", i, i, f"p{i}", str(i), 1 + i % 3) for i in range(1, 9)])
+    code, result = run("upsert", spec(first, "batch-1"), scratch, remote, "b1")
+    assert code == 0 and result["rowsUpserted"] == 8, result
+    properties = storage.read_text(f"{scratch}/lake/odd_table/.hoodie/hoodie.properties")
+    assert "record_index" in next(line for line in properties.splitlines() if line.startswith("hoodie.table.metadata.partitions="))
+
+    key_only_delete = {**change("D", 13, 5, None, None, 1), "visit_date": None}
+    second = raw_file(spark, f"{scratch}/raw/2", [
+        change("U", 10, 1, "moved", "100", 3),   # id 1 lives on day 2: moves to day 3
+        change("U", 1, 2, "old", "0", 1),        # older than id 2's stored change (2): set aside
+        change("U", 12, 3, "same day", "30", 1),
+        key_only_delete,                          # a delete naming only the key (PostgreSQL's default)
+        change("I", 14, 9, "new", "9", 2),
+    ])
+    code, result = run("upsert", spec(second, "batch-2"), scratch, remote, "b2")
+    assert code == 0, result
+    assert "keys" in result["stages"], "the guard read the whole table instead of the batch's keys"
+    assert (result["rowsUpserted"], result["rowsDeleted"], result["rowsStale"]) == (3, 1, 1), result
+
+    rows = spark.read.format("hudi").load(f"{scratch}/lake/odd_table").collect()
+    table = {r["id"]: r for r in rows}
+    assert sorted(r["id"] for r in rows) == [1, 2, 3, 4, 6, 7, 8, 9], "a key is missing, or held twice (a move left its old row)"
+    assert (table[1]["dispensed_by"], table[1]["dt"]) == ("moved", "2026-12-03")
+    assert table[2]["dispensed_by"] == "p2" and table[3]["dispensed_by"] == "same day"
+    stale = [json.loads(line) for name in storage.list_names(f"{scratch}/_danau/batch-2/stale/") if name.endswith(".json") for line in storage.read_text(f"{scratch}/_danau/batch-2/stale/{name}").splitlines()]
+    assert [(s["id"], s["stored_change_seq"]) for s in stale] == [("2", f"{2:020d}")], stale
