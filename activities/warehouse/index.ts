@@ -119,7 +119,7 @@ export function createWarehouseActivities({ config, controlPlane, s3, warehouse 
             await warehouse.transaction([redshiftCopyStatement(STAGING_SCHEMA, stagingTable, pull.outputUri, role)], run(`copy:${buildId}`));
             staged = pull.rows;
           }
-          const guards = buildInvariantChecks(spec).map((c) => invariantGuard(c, firstKeyColumn(spec)));
+          const guards = buildInvariantChecks(spec, 'batch').map((c) => invariantGuard(c, firstKeyColumn(spec)));
           try {
             await warehouse.transaction([...buildStatements(spec, buildId), ...guards], run(`build:${buildId}`));
           } catch (err) {

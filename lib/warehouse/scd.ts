@@ -631,30 +631,45 @@ export function describeInvariantCheck(kind: InvariantCheckKind): string {
   }
 }
 
-export function buildInvariantChecks(spec: ModelSpec): InvariantCheck[] {
+/**
+ * Where the checks look. `batch`: only the keys the build's staging table holds (the keys the build
+ * rewrote), run in the build's transaction, so a check costs what the batch costs, not what the
+ * table holds. `full`: every row (`danau models check --full`, the nightly schedule).
+ */
+export type InvariantCheckScope = 'batch' | 'full';
+
+/** The distinct keys of a staging table, in their model types: `(SELECT DISTINCT …) AS <alias>`. */
+function stagedKeys(staging: TableRef, keyDefs: ColumnDef[], alias: string): string {
+  return `(SELECT DISTINCT ${keyDefs.map((d) => `CAST(s.${q(d.name)} AS ${d.type}) AS ${q(d.name)}`).join(', ')} FROM ${qualified(staging)} s) ${alias}`;
+}
+
+export function buildInvariantChecks(spec: ModelSpec, scope: InvariantCheckScope): InvariantCheck[] {
   checkSpec(spec);
-  const table = qualified(spec.target);
   const label = `${spec.target.schema}.${spec.target.table}`;
   const check = (kind: InvariantCheckKind, sql: string, subject = label): InvariantCheck => ({ kind, name: `${kind} ${subject}`, description: describeInvariantCheck(kind), sql });
+  // The target as `alias`, joined to the batch's keys when the scope is the batch.
+  const rowsOf = (keyDefs: ColumnDef[], alias = 't') =>
+    scope === 'full' ? `${qualified(spec.target)} ${alias}` : `${qualified(spec.target)} ${alias}\n  JOIN ${stagedKeys(spec.staging, keyDefs, 'b')} ON ${matches(alias, 'b', names(keyDefs))}`;
   switch (spec.kind) {
     case 'scd1': {
-      const key = list(names(spec.naturalKey));
-      return [check('one_row_per_key', `SELECT ${key}, COUNT(*) AS row_count FROM ${table} GROUP BY ${key} HAVING COUNT(*) > 1 ORDER BY ${key}`)];
+      const key = list(names(spec.naturalKey), 't');
+      return [check('one_row_per_key', `SELECT ${key}, COUNT(*) AS row_count FROM ${rowsOf(spec.naturalKey)} GROUP BY ${key} HAVING COUNT(*) > 1 ORDER BY ${key}`)];
     }
     case 'scd2': {
       const key = list(names(spec.naturalKey));
+      const tKey = list(names(spec.naturalKey), 't');
       return [
-        check('one_current_version', `SELECT ${key}, COUNT(*) AS current_rows FROM ${table} WHERE is_current GROUP BY ${key} HAVING COUNT(*) > 1 ORDER BY ${key}`),
+        check('one_current_version', `SELECT ${tKey}, COUNT(*) AS current_rows FROM ${rowsOf(spec.naturalKey)} WHERE t.is_current GROUP BY ${tKey} HAVING COUNT(*) > 1 ORDER BY ${tKey}`),
         // Sorted by start (an empty interval before a longer one with the same start), two versions
         // overlap iff some version starts before the one just before it ends.
         check(
           'no_overlapping_versions',
           `SELECT DISTINCT ${key}
 FROM (
-  SELECT ${key}, valid_from,
-    LAG(valid_to) OVER (PARTITION BY ${key} ORDER BY valid_from, valid_to NULLS LAST) AS previous_to,
-    ROW_NUMBER() OVER (PARTITION BY ${key} ORDER BY valid_from, valid_to NULLS LAST) AS n
-  FROM ${table}
+  SELECT ${tKey}, t.valid_from,
+    LAG(t.valid_to) OVER (PARTITION BY ${tKey} ORDER BY t.valid_from, t.valid_to NULLS LAST) AS previous_to,
+    ROW_NUMBER() OVER (PARTITION BY ${tKey} ORDER BY t.valid_from, t.valid_to NULLS LAST) AS n
+  FROM ${rowsOf(spec.naturalKey)}
 ) v
 WHERE n > 1 AND (previous_to IS NULL OR previous_to > valid_from)
 ORDER BY ${key}`,
@@ -669,7 +684,7 @@ ORDER BY ${key}`,
         return check(
           'fact_keys_resolve',
           `SELECT ${list(factKey, 'f')}, ${held}
-FROM ${table} f
+FROM ${rowsOf(spec.factKey, 'f')}
 LEFT JOIN ${qualified(d.dimension.target)} d ON d.${q(d.dimension.surrogateKey)} = ${held}
 WHERE d.${q(d.dimension.surrogateKey)} IS NULL AND (${held} IS NOT NULL OR (${named}))
 ORDER BY ${list(factKey, 'f')}`,

@@ -82,7 +82,7 @@ async function stage(staging: TableRef, columns: string[], changes: Change[]): P
 
 async function runChecks(spec: ModelSpec): Promise<Record<string, Row[]>> {
   const out: Record<string, Row[]> = {};
-  for (const check of buildInvariantChecks(spec)) out[check.name] = await rows(check.sql);
+  for (const check of buildInvariantChecks(spec, 'full')) out[check.name] = await rows(check.sql);
   return out;
 }
 
@@ -747,6 +747,22 @@ describe('fact table', () => {
       'fact_keys_resolve dw.fact_visit.patient_key': [{ visit_id: 4, patient_key: 'f'.repeat(32) }],
       'fact_keys_resolve dw.fact_visit.clinic_key': [{ visit_id: 5, clinic_key: null }],
     });
+
+    // As a build runs them: over the keys its staging table holds. An offence outside the batch is
+    // left to the full check; one inside it is found, named as the full check names it.
+    const batchChecks = async (spec: ModelSpec, keyColumn: string, keys: string[]) => {
+      const staging = `${spec.staging.schema}.${spec.staging.table}`;
+      await client.query(`TRUNCATE ${staging}`);
+      for (const k of keys) await client.query(`INSERT INTO ${staging} (${keyColumn}) VALUES ($1)`, [k]);
+      const out: Row[][] = [];
+      for (const check of buildInvariantChecks(spec, 'batch')) out.push(await rows(check.sql));
+      return out;
+    };
+    assert.deepEqual(await batchChecks(patients, 'patient_id', ['2']), [[], []]);
+    assert.deepEqual(await batchChecks(patients, 'patient_id', ['2', '1']), [[{ patient_id: 1, current_rows: '2' }], [{ patient_id: 1 }]]);
+    assert.deepEqual(await batchChecks(clinics, 'clinic_id', ['8']), [[]]);
+    assert.deepEqual(await batchChecks(clinics, 'clinic_id', ['7']), [[{ clinic_id: 7, row_count: '2' }]]);
+    assert.deepEqual(await batchChecks(visits, 'visit_id', ['4']), [[{ visit_id: 4, patient_key: 'f'.repeat(32) }], []]);
   });
 });
 
