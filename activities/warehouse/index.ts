@@ -12,7 +12,7 @@ import type { ControlPlane, TableRecord } from '../../lib/control-plane/store';
 import { buildLevels, modelDependencies, modelSourceColumns, type ModelDefinition } from '../../lib/models/definition';
 import { modelSpec, stagingColumns, type ModelContext } from '../../lib/models/spec';
 import { quoteIdent, quoteQualified } from '../../lib/sql/identifiers';
-import { buildFact, buildInvariantChecks, buildScd1, buildScd2, createTargetTable, type InvariantCheck, type ModelSpec } from '../../lib/warehouse/scd';
+import { buildFact, buildInvariantChecks, buildScd1, buildScd2, createTargetTable, repointFacts, type FactSpec, type InvariantCheck, type ModelSpec } from '../../lib/warehouse/scd';
 import { createStagingTable, loadStagingPostgres, redshiftCopyStatement } from '../../lib/warehouse/staging';
 import { WarehouseError, type Warehouse } from '../../lib/warehouse/warehouse';
 import type { ModelActivities } from '../../workflows/buildModels';
@@ -46,6 +46,14 @@ export function invariantGuard(check: InvariantCheck, firstColumn: string): stri
 
 function firstKeyColumn(spec: ModelSpec): string {
   return spec.kind === 'fact' ? spec.factKey[0]!.name : spec.naturalKey[0]!.name;
+}
+
+/** The specs of the enabled fact models that look up the dimension model `dimension`. */
+function factsOf(dimension: string, ctx: ModelContext): FactSpec[] {
+  return [...ctx.models.values()]
+    .filter(({ model }) => model.kind === 'fact' && model.enabled && model.dimensions.some((d) => d.model === dimension))
+    .map(({ model, table }) => modelSpec(model, table, ctx))
+    .filter((spec): spec is FactSpec => spec.kind === 'fact');
 }
 
 function buildStatements(spec: ModelSpec, buildId: string): string[] {
@@ -103,11 +111,15 @@ export function createWarehouseActivities({ config, controlPlane, s3, warehouse 
       const ctx = Context.current();
       const { model, table } = await modelAndSource(controlPlane, name);
       const stagingTable = `stg_${name}_${createHash('sha256').update(buildId).digest('hex').slice(0, 12)}`;
-      const spec = modelSpec(model, table, await context(stagingTable));
+      const models = await context(stagingTable);
+      const spec = modelSpec(model, table, models);
+      // A type-2 dimension's build moves the facts that point at it to the version now valid at their
+      // event time (repointFacts): the facts' tables must exist for that, even before their first build.
+      const facts = spec.kind === 'scd2' ? factsOf(name, models) : [];
       const run = (key: string) => ({ key, heartbeat: (p: { elapsedMs: number; status: string }) => ctx.heartbeat(p), signal: ctx.cancellationSignal });
       await controlPlane.startModelBuild(buildId, name, pull.beginInstant);
       try {
-        await warehouse.transaction([`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`, `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(STAGING_SCHEMA)}`, ...createTargetTable(spec)], run(`ddl:${buildId}`));
+        await warehouse.transaction([`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`, `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(STAGING_SCHEMA)}`, ...createTargetTable(spec), ...facts.flatMap((f) => createTargetTable(f))], run(`ddl:${buildId}`));
         let staged = 0;
         if (pull.outputUri && pull.rows > 0) {
           const columns = stagingColumns(model, table, modelSourceColumns(model));
@@ -121,7 +133,8 @@ export function createWarehouseActivities({ config, controlPlane, s3, warehouse 
           }
           const guards = buildInvariantChecks(spec, 'batch').map((c) => invariantGuard(c, firstKeyColumn(spec)));
           try {
-            await warehouse.transaction([...buildStatements(spec, buildId), ...guards], run(`build:${buildId}`));
+            const repoint = spec.kind === 'scd2' ? facts.flatMap((f) => repointFacts(spec, f)) : [];
+            await warehouse.transaction([...buildStatements(spec, buildId), ...repoint, ...guards], run(`build:${buildId}`));
           } catch (err) {
             if (err instanceof WarehouseError && /invariant .* violated|Invalid digit/.test(err.message)) {
               const message = `model ${name}: build ${buildId} rolled back, an invariant does not hold: ${/invariant [^"]*/.exec(err.message)?.[0] ?? err.message}`;

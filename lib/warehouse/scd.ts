@@ -471,6 +471,17 @@ LEFT JOIN ${dimTable} d ON ${matches('d', 'm', key)}
 WHERE d.${q(dim.surrogateKey)} IS NULL`;
 }
 
+/**
+ * The order in which a fact picks among the rows of its dimension key (alias `dim`), first = chosen:
+ * for type 2 the version valid at the event `t`; else the latest that began before it; else the earliest.
+ */
+function versionPick(dim: DimensionSpec, t: string): string {
+  return dim.kind === 'scd2'
+    ? `CASE WHEN dim.valid_from <= ${t} AND (dim.valid_to IS NULL OR ${t} < dim.valid_to) THEN 0 WHEN dim.valid_from <= ${t} THEN 1 ELSE 2 END,
+        CASE WHEN dim.valid_from <= ${t} THEN dim.valid_from END DESC NULLS LAST, dim.valid_from, dim.${q(dim.surrogateKey)}`
+    : `dim.${q(dim.surrogateKey)}`;
+}
+
 /** `LEFT JOIN (...) lk<i>`: the dimension key each changed fact points at. */
 function lookupJoin(d: FactDimension, i: number, factKey: string[], eventTime: string): string {
   const dim = d.dimension;
@@ -478,13 +489,7 @@ function lookupJoin(d: FactDimension, i: number, factKey: string[], eventTime: s
     const type = dim.naturalKey.find((c) => c.name === k.dimColumn)!.type;
     return `dim.${q(k.dimColumn)} = CAST(c.${q(k.factColumn)} AS ${type})`;
   });
-  const t = `c.${q(eventTime)}`;
-  const order =
-    dim.kind === 'scd2'
-      ? // The version valid at the event; else the latest that began before it; else the earliest.
-        `CASE WHEN dim.valid_from <= ${t} AND (dim.valid_to IS NULL OR ${t} < dim.valid_to) THEN 0 WHEN dim.valid_from <= ${t} THEN 1 ELSE 2 END,
-        CASE WHEN dim.valid_from <= ${t} THEN dim.valid_from END DESC NULLS LAST, dim.valid_from, dim.${q(dim.surrogateKey)}`
-      : `dim.${q(dim.surrogateKey)}`;
+  const order = versionPick(dim, `c.${q(eventTime)}`);
   const lk = `lk${i}`;
   return `LEFT JOIN (
   SELECT ${list(factKey, 'c')}, dim.${q(dim.surrogateKey)} AS _danau_sk,
@@ -529,6 +534,36 @@ FROM ${FACT_ROWS}`,
     `DROP TABLE ${FACT_ROWS}`,
     `DROP TABLE ${FACT_CHANGES}`,
   ];
+}
+
+/**
+ * After a type-2 dimension's build: the facts of the keys the build rebuilt, pointed again at the
+ * version valid at their event time. A late change that splits an interval, or the versions that
+ * complete an inferred member, change which version that is; the facts follow in the same
+ * transaction. Only facts of the batch's keys are read (the dimension build's staging table), and
+ * only those whose version changed are written.
+ */
+export function repointFacts(dim: Scd2Spec, fact: FactSpec): string[] {
+  checkSpec(dim);
+  checkSpec(fact);
+  const target = qualified(fact.target);
+  const factKey = names(fact.factKey);
+  const sameTable = (t: TableRef) => t.schema === dim.target.schema && t.table === dim.target.table;
+  return fact.dimensions
+    .filter((d) => sameTable(d.dimension.target))
+    .map((d) => {
+      const typeOf = (dimColumn: string) => dim.naturalKey.find((c) => c.name === dimColumn)!.type;
+      const factColumn = (k: { factColumn: string; dimColumn: string }) => `CAST(f.${q(k.factColumn)} AS ${typeOf(k.dimColumn)})`;
+      return `UPDATE ${target} SET ${q(d.as)} = p._danau_sk
+FROM (
+  SELECT ${list(factKey, 'f')}, dim.${q(dim.surrogateKey)} AS _danau_sk,
+    ROW_NUMBER() OVER (PARTITION BY ${list(factKey, 'f')} ORDER BY ${versionPick(dim, `f.${q(fact.eventTimeColumn)}`)}) AS _danau_pick
+  FROM ${target} f
+  JOIN ${stagedKeys(dim.staging, dim.naturalKey, 'b')} ON ${d.keys.map((k) => `${factColumn(k)} = b.${q(k.dimColumn)}`).join(' AND ')}
+  JOIN ${qualified(dim.target)} dim ON ${d.keys.map((k) => `dim.${q(k.dimColumn)} = ${factColumn(k)}`).join(' AND ')}
+) p
+WHERE ${matches(target, 'p', factKey)} AND p._danau_pick = 1 AND NOT ${same(`${target}.${q(d.as)}`, 'p._danau_sk')}`;
+    });
 }
 
 // --- DDL -----------------------------------------------------------------------------------------

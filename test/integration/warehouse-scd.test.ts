@@ -9,6 +9,7 @@ import { seededRandom } from '../../scripts/sample/generator';
 import {
   buildFact,
   buildInvariantChecks,
+  repointFacts,
   buildScd1,
   buildScd2,
   createTargetTable,
@@ -731,6 +732,40 @@ describe('fact table', () => {
     ]);
     await buildVisits('f3', [change('I', 300, '2024-02-03 00:00:00', visit(6, 3, null, '2024-01-15 09:00:00', '60.00'))]);
     assert.deepEqual((await factRows()).filter((r) => r.visit_id === 6), [fact(6, 3, null, '2024-01-15 09:00:00', '60.00', md5Parts(['3', seqText(75)]), null, 300, 'f3')]);
+  });
+
+  it('moves facts to the version a late change opens, and off a completed inferred member, in the build', async () => {
+    await buildVisits('f4', [
+      change('I', 400, '2024-02-04 00:00:00', visit(7, 1, 7, '2024-01-07 09:00:00', '70.00')), // Berlin's interval, for now
+      change('I', 410, '2024-02-04 00:00:00', visit(8, 4, 7, '2024-01-08 09:00:00', '80.00')), // patient 4: not known yet
+      change('I', 420, '2024-02-04 00:00:00', visit(9, 4, 7, '2024-01-25 09:00:00', '90.00')),
+    ]);
+    const keyOf = async (visitId: number) => (await factRows()).find((r) => r.visit_id === visitId)?.patient_key;
+    assert.equal(await keyOf(7), v1Berlin);
+    assert.equal(await keyOf(9), md5Parts(['4', null]));
+
+    // A late change of patient 1 inside Berlin's interval, and patient 4 arriving with two versions.
+    await stage(patients.staging, PATIENT_COLUMNS, [
+      change('U', 15, '2024-01-06 00:00:00', patient(1, 'Hamburg', 'basic', 'Ann')),
+      change('I', 90, '2024-01-02 00:00:00', patient(4, 'Rome', 'basic', 'Ed')),
+      change('U', 95, '2024-01-20 00:00:00', patient(4, 'Milan', 'basic', 'Ed')),
+    ]);
+    await transaction([...buildScd2(patients, 'd5'), ...repointFacts(patients, visits)]);
+    assert.equal(await keyOf(7), md5Parts(['1', seqText(15)]), 'visit 7 falls in the version the late change opened');
+    assert.equal(await keyOf(9), md5Parts(['4', seqText(95)]), "visit 9 falls in patient 4's second version");
+
+    // Every fact against the version valid at its event time, found here from the dimension's rows
+    // (else the latest that began before it, else the earliest: the lookup's rule for early facts).
+    const dimension = await rows('SELECT patient_key, patient_id, valid_from, valid_to FROM dw.dim_patient_f');
+    for (const f of await factRows()) {
+      if (f.patient_id === null) continue;
+      const own = dimension.filter((d) => d.patient_id === f.patient_id).sort((a, b) => String(a.valid_from).localeCompare(String(b.valid_from)));
+      const at = String(f.visited_at);
+      const valid = own.find((d) => String(d.valid_from) <= at && (d.valid_to === null || at < String(d.valid_to)));
+      const before = own.filter((d) => String(d.valid_from) <= at).at(-1);
+      assert.equal(f.patient_key, (valid ?? before ?? own[0])?.patient_key, `visit ${String(f.visit_id)} at ${at}`);
+    }
+    for (const [name, offences] of Object.entries(await runChecks(visits))) assert.deepEqual(offences, [], name);
   });
 
   it('invariant checks name the offending keys on broken data', async () => {
