@@ -759,10 +759,11 @@ describe('fact table', () => {
     const dimension = await rows('SELECT patient_key, patient_id, valid_from, valid_to FROM dw.dim_patient_f');
     for (const f of await factRows()) {
       if (f.patient_id === null) continue;
-      const own = dimension.filter((d) => d.patient_id === f.patient_id).sort((a, b) => String(a.valid_from).localeCompare(String(b.valid_from)));
-      const at = String(f.visited_at);
-      const valid = own.find((d) => String(d.valid_from) <= at && (d.valid_to === null || at < String(d.valid_to)));
-      const before = own.filter((d) => String(d.valid_from) <= at).at(-1);
+      const text = (v: unknown) => (typeof v === 'string' ? v : assert.fail(`expected a timestamp as text, got ${typeof v}`));
+      const own = dimension.filter((d) => d.patient_id === f.patient_id).sort((a, b) => text(a.valid_from).localeCompare(text(b.valid_from)));
+      const at = text(f.visited_at);
+      const valid = own.find((d) => text(d.valid_from) <= at && (d.valid_to === null || at < text(d.valid_to)));
+      const before = own.filter((d) => text(d.valid_from) <= at).at(-1);
       assert.equal(f.patient_key, (valid ?? before ?? own[0])?.patient_key, `visit ${String(f.visit_id)} at ${at}`);
     }
     for (const [name, offences] of Object.entries(await runChecks(visits))) assert.deepEqual(offences, [], name);
