@@ -119,7 +119,7 @@ export function createWarehouseActivities({ config, controlPlane, s3, warehouse 
       const run = (key: string) => ({ key, heartbeat: (p: { elapsedMs: number; status: string }) => ctx.heartbeat(p), signal: ctx.cancellationSignal });
       await controlPlane.startModelBuild(buildId, name, pull.beginInstant);
       try {
-        await warehouse.transaction([`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`, `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(STAGING_SCHEMA)}`, ...createTargetTable(spec), ...facts.flatMap((f) => createTargetTable(f))], run(`ddl:${buildId}`));
+        await warehouse.transaction([`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`, `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(STAGING_SCHEMA)}`, ...createTargetTable(spec, warehouse.kind), ...facts.flatMap((f) => createTargetTable(f, warehouse.kind))], run(`ddl:${buildId}`));
         let staged = 0;
         if (pull.outputUri && pull.rows > 0) {
           const columns = stagingColumns(model, table, modelSourceColumns(model));

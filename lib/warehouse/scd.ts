@@ -20,6 +20,7 @@
 //     a C / C.UTF-8 collation, Redshift's default). Danau's sequences are fixed-width upper-case hex.
 //   - A hard delete (type-1 'delete', facts) forgets the key's change_seq: a change OLDER than the
 //     delete that arrives in a later batch re-creates the row. Use 'soft' where late changes matter.
+import { createHash } from 'node:crypto';
 import { quoteIdent, quoteQualified } from '../sql/identifiers';
 
 export interface TableRef {
@@ -570,17 +571,42 @@ WHERE ${matches(target, 'p', factKey)} AND p._danau_pick = 1 AND NOT ${same(`${t
 
 const columnLines = (defs: ColumnDef[], notNull = false): string[] => defs.map((d) => `${q(d.name)} ${checkType(d)}${notNull ? ' NOT NULL' : ''}`);
 
+export type WarehouseDialect = 'postgres' | 'redshift';
+
+/**
+ * How a table is laid out for the builds' access paths, which all go by natural key (a batch's keys
+ * joined to the dimension, its change log and the facts that name them) and, for facts, by event time.
+ * Redshift: the rows of one key on one slice (DISTKEY), blocks sorted so a batch's keys and a date
+ * range skip the rest (SORTKEY). PostgreSQL: an index for the same lookups.
+ */
+interface TableLayout {
+  distKey: string;
+  sortKey: string[];
+  /** PostgreSQL: secondary indexes (the primary key has its own). */
+  indexes: string[][];
+}
+
+/** `CREATE TABLE IF NOT EXISTS` with its layout: Redshift's DISTKEY and SORTKEY, or PostgreSQL's indexes. */
+function createTable(t: TableRef, lines: string[], layout: TableLayout, dialect: WarehouseDialect): string[] {
+  const create = `CREATE TABLE IF NOT EXISTS ${qualified(t)} (\n  ${lines.join(',\n  ')}\n)`;
+  if (dialect === 'redshift') return [`${create}\nDISTSTYLE KEY DISTKEY (${q(layout.distKey)}) COMPOUND SORTKEY (${list(layout.sortKey)})`];
+  const indexName = (cols: string[]) => createHash('md5').update(`${t.schema}.${t.table}(${cols.join(',')})`).digest('hex').slice(0, 12);
+  return [create, ...layout.indexes.map((cols) => `CREATE INDEX IF NOT EXISTS ${q(`${t.table.slice(0, 40)}_${indexName(cols)}_idx`)} ON ${qualified(t)} (${list(cols)})`)];
+}
+
 /**
  * `CREATE TABLE IF NOT EXISTS` for the model's tables: the target, and for type 2 its change log
- * first. Primary keys are enforced by PostgreSQL, informational on Redshift (hence the checks below).
+ * first, each laid out for the builds' lookups (TableLayout). Primary keys are enforced by
+ * PostgreSQL, informational on Redshift (hence the checks below).
  */
-export function createTargetTable(spec: ModelSpec): string[] {
+export function createTargetTable(spec: ModelSpec, dialect: WarehouseDialect = 'postgres'): string[] {
   checkSpec(spec);
-  const create = (t: TableRef, lines: string[]) => `CREATE TABLE IF NOT EXISTS ${qualified(t)} (\n  ${lines.join(',\n  ')}\n)`;
   switch (spec.kind) {
-    case 'scd1':
-      return [
-        create(spec.target, [
+    case 'scd1': {
+      const key = names(spec.naturalKey);
+      return createTable(
+        spec.target,
+        [
           `${q(spec.surrogateKey)} ${KEY_TYPE} NOT NULL`,
           ...columnLines(spec.naturalKey, true),
           ...columnLines(spec.columns),
@@ -590,12 +616,18 @@ export function createTargetTable(spec: ModelSpec): string[] {
           `_danau_batch_id ${BATCH_TYPE} NOT NULL`,
           'updated_at TIMESTAMP',
           `PRIMARY KEY (${q(spec.surrogateKey)})`,
-        ]),
-      ];
+        ],
+        { distKey: key[0]!, sortKey: key, indexes: [key] },
+        dialect,
+      );
+    }
     case 'scd2': {
       const attrs = [...spec.trackedColumns, ...spec.otherColumns];
+      const key = names(spec.naturalKey);
       return [
-        create(changeLogOf(spec), [
+        ...createTable(
+          changeLogOf(spec),
+          [
           ...columnLines(spec.naturalKey, true),
           ...columnLines(attrs),
           '_danau_op CHAR(1) NOT NULL',
@@ -604,8 +636,14 @@ export function createTargetTable(spec: ModelSpec): string[] {
           `row_hash ${KEY_TYPE} NOT NULL`,
           `_danau_batch_id ${BATCH_TYPE} NOT NULL`,
           `PRIMARY KEY (${list([...names(spec.naturalKey), '_danau_change_seq'])})`,
-        ]),
-        create(spec.target, [
+          ],
+          // The primary key (key, change_seq) is PostgreSQL's index already.
+          { distKey: key[0]!, sortKey: [...key, '_danau_change_seq'], indexes: [] },
+          dialect,
+        ),
+        ...createTable(
+          spec.target,
+          [
           `${q(spec.surrogateKey)} ${KEY_TYPE} NOT NULL`,
           ...columnLines(spec.naturalKey, true),
           ...columnLines(attrs),
@@ -618,16 +656,24 @@ export function createTargetTable(spec: ModelSpec): string[] {
           `_danau_change_seq ${SEQ_TYPE}`,
           `_danau_batch_id ${BATCH_TYPE} NOT NULL`,
           `PRIMARY KEY (${q(spec.surrogateKey)})`,
-        ]),
+          ],
+          { distKey: key[0]!, sortKey: [...key, 'valid_from'], indexes: [[...key, 'valid_from']] },
+          dialect,
+        ),
       ];
     }
-    case 'fact':
+    case 'fact': {
+      // Facts sit on the slice of their first dimension's key, beside that dimension's rows (the
+      // lookup and the re-pointing join them on it), sorted by event time for date-range reports.
+      const lookups = spec.dimensions.map((d) => d.keys.map((k) => k.factColumn));
       return [
         // The dimensions' tables too: a fact writes inferred members into them, and on a first run its
         // table's pipeline can reach its models before the dimension's has (tables run in parallel).
         // The dimension's own build completes those members later.
-        ...spec.dimensions.flatMap((d) => createTargetTable(d.dimension)),
-        create(spec.target, [
+        ...spec.dimensions.flatMap((d) => createTargetTable(d.dimension, dialect)),
+        ...createTable(
+          spec.target,
+          [
           ...columnLines(spec.factKey, true),
           ...columnLines(spec.columns),
           ...spec.dimensions.map((d) => `${q(d.as)} ${KEY_TYPE}`),
@@ -635,8 +681,12 @@ export function createTargetTable(spec: ModelSpec): string[] {
           `_danau_batch_id ${BATCH_TYPE} NOT NULL`,
           'updated_at TIMESTAMP',
           `PRIMARY KEY (${list(names(spec.factKey))})`,
-        ]),
+          ],
+          { distKey: lookups[0]?.[0] ?? spec.factKey[0]!.name, sortKey: [spec.eventTimeColumn], indexes: lookups },
+          dialect,
+        ),
       ];
+    }
   }
 }
 

@@ -655,7 +655,7 @@ describe('fact table', () => {
     // Tables run in parallel: on a first run a fact's pipeline can reach its models before a dimension's.
     const ddl = createTargetTable(visits);
     for (const d of visits.dimensions) for (const sql of createTargetTable(d.dimension)) assert.ok(ddl.includes(sql), `the fact's DDL creates ${d.dimension.target.table}`);
-    assert.match(ddl.at(-1)!, /CREATE TABLE IF NOT EXISTS "dw"\."fact_visit"/);
+    assert.ok(ddl.some((sql) => /^CREATE TABLE IF NOT EXISTS "dw"\."fact_visit"/.test(sql)));
   });
 
   it('looks up the dimension version valid at the event time, and infers missing members', async () => {
