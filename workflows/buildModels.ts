@@ -53,10 +53,17 @@ export interface BuildModelsResult {
   reporting: ReportingRefreshResult[];
 }
 
+export interface ModelCheckResult {
+  model: string;
+  checks: { name: string; offendingKeys: number; /** The first few offending keys, as text. */ firstKeys: string[] }[];
+}
+
 export interface ModelActivities {
   planModelBuilds: (input: { models?: string[] }) => Promise<{ levels: string[][]; reportingLevels: string[][] }>;
   buildModel: (input: { model: string; buildId: string; pull: ModelPull }) => Promise<{ built: boolean; rowsAfter: number }>;
   refreshReportingObject: (input: { name: string; buildId: string }) => Promise<ReportingRefreshResult>;
+  /** The model's invariant checks over its whole table (read only). */
+  checkModel: (input: { model: string }) => Promise<ModelCheckResult>;
 }
 
 export interface ModelSparkActivities {

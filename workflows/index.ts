@@ -7,6 +7,7 @@ export { reconcileTable } from './reconcileTable';
 export { syncDmsTask } from './syncDmsTask';
 export { upsertLakeTable } from './upsertLakeTable';
 export { buildModels } from './buildModels';
+export { checkModels } from './checkModels';
 export { archivePartition } from './archivePartition';
 export { archiveTables } from './archiveTables';
 export { recoverTable } from './recoverTable';

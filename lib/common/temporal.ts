@@ -55,6 +55,7 @@ export const WorkflowId = {
   syncDmsTask: (source: string) => `sync-dms-task/${source}`,
   upsertLakeTable: (table: string) => `lake-upsert/${table}`,
   buildModels: (label: string) => `build-models/${label}`,
+  checkModels: (label: string) => `check-models/${label}`,
   archivePartition: (table: string, level: 'day' | 'month', partition: string) => `archive-partition/${table}/${level}/${partition}`,
   archiveTables: (label: string) => `archive-tables/${label}`,
   recoverTable: (table: string, startDate: string, endDate: string) => `recover-table/${table}/${startDate}..${endDate}`,

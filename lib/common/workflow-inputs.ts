@@ -143,6 +143,10 @@ export const workflowInputSchemas = {
     /** Refresh reporting objects afterwards. Default true. */
     refreshReporting: flag.optional(),
   }),
+  checkModels: input({
+    /** Check these models; default every enabled model. */
+    models: z.array(name('a model name'), { error: expected('a list of model names') }).optional(),
+  }),
   archivePartition: input({
     table: tableKey,
     /** YYYY-MM-DD (day) or YYYY-MM (month). */

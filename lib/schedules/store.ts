@@ -11,7 +11,7 @@ export interface TableScheduleRow {
 }
 
 export interface PlatformScheduleRow {
-  name: 'archive-tables' | 'reprocess-failed-events';
+  name: 'archive-tables' | 'reprocess-failed-events' | 'check-models';
   cron: string;
   input: Record<string, unknown>;
   pausedNote: string | null;

@@ -26,7 +26,7 @@ export interface DesiredSchedule {
   /** The table it runs, or the platform pipeline's name. */
   subject: string;
   cron: string;
-  workflowType: 'runTablePipeline' | 'archiveTables' | 'reprocessFailedEvents';
+  workflowType: 'runTablePipeline' | 'archiveTables' | 'reprocessFailedEvents' | 'checkModels';
   args: [Record<string, unknown>];
   workflowId: string;
   pausedNote: string | null;
@@ -38,6 +38,7 @@ export interface DesiredSchedule {
 const platformWorkflow = {
   'archive-tables': { workflowType: 'archiveTables', workflowId: WorkflowId.archiveTables('scheduled') },
   'reprocess-failed-events': { workflowType: 'reprocessFailedEvents', workflowId: WorkflowId.reprocessFailedEvents('scheduled') },
+  'check-models': { workflowType: 'checkModels', workflowId: WorkflowId.checkModels('scheduled') },
 } as const;
 
 /**

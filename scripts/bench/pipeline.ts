@@ -102,7 +102,7 @@ async function onboard(controlPlane: ControlPlane, source: string, solo: number,
 
 // ---------- the no-op stand-ins for the heavy steps ----------
 
-type IoStandIns = IngestionCheckActivities & LakeActivities & ModelActivities;
+type IoStandIns = IngestionCheckActivities & LakeActivities & Omit<ModelActivities, 'checkModel'>;
 type SparkStandIns = LakeSparkActivities & ModelSparkActivities;
 
 function noOpHeavySteps(controlPlane: ControlPlane): { io: IoStandIns; spark: SparkStandIns; sendAlert: TablePipelineActivities['sendAlert'] } {

@@ -46,6 +46,7 @@ import type { CaptureStatus } from '../../workflows/captureSource';
 import type { SyncDmsTaskResult } from '../../workflows/syncDmsTask';
 import type { UpsertLakeTableResult } from '../../workflows/upsertLakeTable';
 import type { BuildModelsResult } from '../../workflows/buildModels';
+import type { CheckModelsResult } from '../../workflows/checkModels';
 import { ModelDefinitionError, parseModelsFile } from '../../lib/models/definition';
 import { hudiTableName, lakeBasePath, lakeTableExists } from '../../lib/lake/batches';
 import { HUDI_INDEX_TYPES } from '../../lib/lake/job-contract';
@@ -545,6 +546,25 @@ models
         print(`  ${m.model.padEnd(24)} ${m.pull.rows} change(s) pulled (${m.pull.beginInstant} → ${m.pull.endInstant ?? '-'})${m.pull.fullComparison ? ' FULL COMPARISON: the start instant was cleaned' : ''}; ${m.rowsAfter} rows`);
       }
       for (const r of result.reporting) print(`  ${r.name.padEnd(24)} ${r.kind} ${r.skipped === null ? `refreshed: ${r.rows} rows` : `skipped: ${r.skipped}`}`);
+    });
+  });
+
+models
+  .command('check')
+  .description("check the models' invariants over their whole tables (checkModels; each build checks only its batch's keys)")
+  .requiredOption('--full', 'every row of each model (the only scope outside a build)')
+  .option('--model <names>', 'comma-separated; default every enabled model')
+  .action(async (o: { full: boolean; model?: string }) => {
+    const args = workflowArgs('checkModels', o.model ? { models: o.model.split(',').map((m) => m.trim()) } : {});
+    await withClient(async (client) => {
+      const workflowId = WorkflowId.checkModels(new Date().toISOString().replace(/[:.]/g, '-'));
+      print(`checkModels: ${workflowUrl(config(), workflowId)}`);
+      try {
+        const result = (await client.workflow.execute('checkModels', { taskQueue: config().temporal.taskQueues.control, workflowId, args })) as CheckModelsResult;
+        for (const m of result.models) for (const c of m.checks) print(`  ✔ ${c.name}`);
+      } catch (err) {
+        throw new UsageError(`checkModels: ${explainFailure(err).message}`);
+      }
     });
   });
 

@@ -56,7 +56,7 @@ describe('schedules sync', () => {
     const patients = ScheduleId.tablePipeline(queues, `${source}.public.patients`);
     assert.equal(changeOf(first, patients), 'created');
     assert.equal(changeOf(first, ScheduleId.platform(queues, 'reprocess-failed-events')), 'created');
-    assert.equal(first.filter((c) => c.change === 'created').length, 5, JSON.stringify(first));
+    assert.equal(first.filter((c) => c.change === 'created').length, 6, JSON.stringify(first)); // 3 tables; archival, reprocessing, model checks
     const again = await sync();
     assert.deepEqual(new Set(again.map((c) => c.change)), new Set(['unchanged']));
 

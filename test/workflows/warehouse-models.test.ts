@@ -19,6 +19,8 @@ import { parseModelsFile } from '../../lib/models/definition';
 import { encodeDmsParquet } from '../../lib/raw-zone/dms-file';
 import { cdcObjectKey } from '../../lib/raw-zone/keys';
 import type { BuildModelsResult } from '../../workflows/buildModels';
+import type { CheckModelsResult } from '../../workflows/checkModels';
+import { WorkflowFailedError } from '@temporalio/client';
 import type { UpsertLakeTableResult } from '../../workflows/upsertLakeTable';
 import { CaptureHarness } from '../support/capture-harness';
 import { readMysqlTable } from '../support/replay';
@@ -201,5 +203,27 @@ describe('buildModels (MariaDB sources through the lake into PostgreSQL)', () =>
     assert.equal(after[1]!.valid_from, commitTimestamp);
     assert.equal(after[0]!.valid_to, commitTimestamp, 'the loaded version now ends at the late change');
     await assertModelsFollowSource();
+  });
+
+  it("checks every model's invariants over its whole table on demand, and names the key that breaks one", async () => {
+    const check = async () =>
+      (await h.client.workflow.execute('checkModels', { taskQueue: h.config.temporal.taskQueues.control, workflowId: h.nextId(WorkflowId.checkModels('test')), args: [{}] })) as CheckModelsResult;
+    const clean = await check();
+    assert.deepEqual(clean.models.map((m) => m.model).sort(), ['dim_doctor', 'dim_patient', 'fact_appointment']);
+    assert.ok(clean.models.every((m) => m.checks.length > 0 && m.checks.every((c) => c.offendingKeys === 0)), JSON.stringify(clean));
+
+    // Every version of one patient current: a second current version, outside any batch.
+    const p1 = watched[0]!;
+    const dim = `${h.config.warehouse.schema}.dim_patient`;
+    await wh.query(`UPDATE ${dim} SET is_current = TRUE WHERE patient_id = $1`, [p1]);
+    try {
+      await assert.rejects(check(), (err: unknown) => {
+        const message = err instanceof WorkflowFailedError ? (err.cause?.message ?? '') : '';
+        assert.match(message, new RegExp(`one_current_version [^:]*dim_patient: 1 key\\(s\\), first ${p1}\\b`));
+        return true;
+      });
+    } finally {
+      await wh.query(`UPDATE ${dim} SET is_current = (valid_to IS NULL) WHERE patient_id = $1`, [p1]);
+    }
   });
 });
