@@ -31,7 +31,10 @@
 // All tables are VACUUM ANALYZEd after they are loaded (untimed), as autovacuum would do, so that
 // autovacuum does not start on them during a timed run.
 //
-//   npm run -s bench:scd2 -- [--rows 1000000] [--changed-pct 1] [--repeat 3] [--work-mem 256MB] [--temp-buffers 256MB]
+// --rows takes a list (1000000,10000000): each size on a fresh scratch database, then the headline
+// figures side by side (the build at 10M keys against 1M: the build's cost should follow the batch).
+//
+//   npm run -s bench:scd2 -- [--rows 1000000[,10000000]] [--changed-pct 1] [--repeat 3] [--work-mem 256MB] [--temp-buffers 256MB]
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -39,7 +42,8 @@ import { buildInvariantChecks, buildScd2, changeLogOf, createTargetTable, type I
 import { createScratchDatabase, type ScratchDatabase } from '../../test/support/stack';
 
 interface Options {
-  rows: number;
+  /** Dimension sizes (keys), each measured on a fresh scratch database, in one run. */
+  sizes: number[];
   changedPct: number;
   repeat: number;
   /** SET in the benchmark's session when given; else the server's setting. */
@@ -69,7 +73,7 @@ function parseOptions(argv: string[]): Options {
     return v;
   };
   return {
-    rows: Math.floor(num('rows', values.rows, 1000, 20_000_000)),
+    sizes: values.rows.split(',').map((v) => Math.floor(num('rows', v.trim().replace(/_/g, ''), 1000, 20_000_000))),
     changedPct: num('changed-pct', values['changed-pct'], 0.01, 50),
     repeat: Math.floor(num('repeat', values.repeat, 1, 20)),
     workMem: memory('work-mem', values['work-mem']),
@@ -409,10 +413,48 @@ async function cancelBackend(url: string, client: pg.Client): Promise<void> {
 
 // --- main ----------------------------------------------------------------------------------------
 
+/** One size's headline figures, for the side-by-side table at the end. */
+interface SizeSummary {
+  rows: number;
+  versionsBefore: number;
+  batchStaged: number;
+  build: number;
+  checks: number;
+  fullChecks: number;
+  baseline: number;
+}
+
 async function main(): Promise<number> {
   const opts = parseOptions(process.argv.slice(2));
-  const plan = planBatch(opts.rows, opts.changedPct);
-  const historyKeys = Math.floor(opts.rows / 10);
+  const summaries: SizeSummary[] = [];
+  let code = 0;
+  for (const rows of opts.sizes) {
+    // The same batch at every size: --changed-pct of the first size's keys.
+    const outcome = await benchSize(opts, rows, (opts.changedPct * opts.sizes[0]!) / rows);
+    if (outcome.summary) summaries.push(outcome.summary);
+    if (outcome.code !== 0) {
+      code = outcome.code;
+      if (code === 130) return code;
+    }
+  }
+  if (summaries.length > 1) {
+    const line = (text = '') => process.stdout.write(`${text}\n`);
+    const first = summaries[0]!;
+    line('side by side (medians; the same batch shape at each size):');
+    line('      keys    versions | build s  checks s  build+checks s  dbt snapshot s  (build+checks)/dbt | full checks s | build vs first size');
+    for (const m of summaries) {
+      line(
+        `${fmt(m.rows).padStart(10)} ${fmt(m.versionsBefore).padStart(11)} | ${m.build.toFixed(2).padStart(7)} ${m.checks.toFixed(2).padStart(9)} ${(m.build + m.checks).toFixed(2).padStart(15)} ${m.baseline.toFixed(2).padStart(15)} ${((m.build + m.checks) / m.baseline).toFixed(2).padStart(19)} | ${m.fullChecks.toFixed(2).padStart(13)} | ${(m.build / first.build).toFixed(2)}x (batch ${fmt(m.batchStaged)} vs ${fmt(first.batchStaged)} changes)`,
+      );
+    }
+  }
+  return code;
+}
+
+async function benchSize(opts: Options, rows: number, changedPct: number): Promise<{ code: number; summary: SizeSummary | null }> {
+  let summary: SizeSummary | null = null;
+  const plan = planBatch(rows, changedPct);
+  const historyKeys = Math.floor(rows / 10);
   const failures: string[] = [];
   const loadBefore = os.loadavg();
   let db: ScratchDatabase | undefined;
@@ -462,8 +504,8 @@ async function main(): Promise<number> {
 
     // 1. Initial load.
     let t = now();
-    say(`initial load: generating ${fmt(opts.rows)} keys (+ ${fmt(historyKeys)} tracked changes of every 10th key) in ${stagingTable}`);
-    for (const sql of initialLoad(opts.rows)) await s.run(sql);
+    say(`initial load: generating ${fmt(rows)} keys (+ ${fmt(historyKeys)} tracked changes of every 10th key) in ${stagingTable}`);
+    for (const sql of initialLoad(rows)) await s.run(sql);
     await s.run(`VACUUM ANALYZE ${stagingTable}`);
     const initialStaged = await s.count(`SELECT COUNT(*) FROM ${stagingTable}`);
     say(`  ${fmt(initialStaged)} staged changes in ${secs((now() - t) / 1000)}`);
@@ -471,7 +513,7 @@ async function main(): Promise<number> {
     const initial = await s.transaction('initial build', buildScd2(DANAU, BATCH_INITIAL));
     say(`  initial build: ${secs(initial.seconds)}`);
     const versionsInitial = await s.count(`SELECT COUNT(*) FROM ${target}`);
-    const expectedInitial = opts.rows + historyKeys;
+    const expectedInitial = rows + historyKeys;
     if (versionsInitial !== expectedInitial) failures.push(`initial build: ${versionsInitial} versions, expected ${expectedInitial}`);
 
     // The baseline's copy of the table as the initial build left it (same columns, same indexes).
@@ -484,7 +526,7 @@ async function main(): Promise<number> {
     // 2. Incremental batch.
     t = now();
     say(`incremental batch: ${fmt(plan.keys)} changed keys (${plan.tracked} tracked, ${plan.untracked} untracked only, ${plan.multi} with 3 changes, ${plan.deletes} deletes, ${plan.late} late)`);
-    for (const sql of incrementalLoad(opts.rows, plan)) await s.run(sql);
+    for (const sql of incrementalLoad(rows, plan)) await s.run(sql);
     await s.run(`VACUUM ANALYZE ${stagingTable}`);
     const batchStaged = await s.count(`SELECT COUNT(*) FROM ${stagingTable}`);
     say(`  ${fmt(batchStaged)} staged changes in ${secs((now() - t) / 1000)}`);
@@ -512,7 +554,7 @@ async function main(): Promise<number> {
     const versionsAfter = await s.count(`SELECT COUNT(*) FROM ${target}`);
     const currentAfter = await s.count(`SELECT COUNT(*) FROM ${target} WHERE is_current`);
     const expectedAfter = versionsBefore + plan.tracked + 2 * plan.multi + plan.late;
-    const expectedCurrent = opts.rows - plan.deletes;
+    const expectedCurrent = rows - plan.deletes;
     if (versionsAfter !== expectedAfter) failures.push(`incremental build: ${versionsAfter} versions, expected ${expectedAfter}`);
     if (currentAfter !== expectedCurrent) failures.push(`incremental build: ${currentAfter} current versions, expected ${expectedCurrent}`);
     const baselineAfter = await s.count(`SELECT COUNT(*) FROM ${baselineTable}`);
@@ -534,6 +576,7 @@ async function main(): Promise<number> {
     say('invariant checks on the baseline table');
     const baselineChecks = await runChecks(s, BASELINE, 'full');
     const loadAfter = os.loadavg();
+    summary = { rows, versionsBefore, batchStaged, build: incremental.seconds, checks: checks.seconds, fullChecks: fullChecks.seconds, baseline: baseline.seconds };
 
     // Report.
     const cpus = os.cpus();
@@ -546,17 +589,17 @@ async function main(): Promise<number> {
     const all = (runs: { seconds: number }[]) => (runs.length > 1 ? ` (median of ${runs.length}: ${runs.map((r) => r.seconds.toFixed(2)).join(', ')} s)` : '');
     const offenders = (cs: CheckResult[]) => cs.map((c) => `${c.name} ${fmt(c.offenders)} offending keys (${secs(c.seconds)})`).join(', ');
     const loads = (l: number[]) => l.map((v) => v.toFixed(2)).join(' ');
-    const args = `--rows ${opts.rows} --changed-pct ${opts.changedPct} --repeat ${opts.repeat}${opts.workMem ? ` --work-mem ${opts.workMem}` : ''}${opts.tempBuffers ? ` --temp-buffers ${opts.tempBuffers}` : ''}`;
+    const args = `--rows ${rows} --changed-pct ${fmt(changedPct, 3)} --repeat ${opts.repeat}${opts.workMem ? ` --work-mem ${opts.workMem}` : ''}${opts.tempBuffers ? ` --temp-buffers ${opts.tempBuffers}` : ''}`;
     line(`Danau SCD2 benchmark, ${new Date().toISOString()}: ${args}`);
     line(`machine: ${cpus.length} cores (os.cpus(); ${cpus[0]?.model.trim() ?? 'unknown CPU'}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}; load average before ${loads(loadBefore)}, after ${loads(loadAfter)}`);
     line(`PostgreSQL ${pgVersion} (the stack's; scratch database, collation ${server.collation}): shared_buffers ${server.sharedBuffers}, work_mem ${server.workMem}, temp_buffers ${server.tempBuffers}, max_parallel_workers_per_gather ${server.parallel}, jit ${server.jit}`);
     line(`  SET in the benchmark's session: ${sets.length ? sets.join(', ') : "none (the server's settings)"}. Tables VACUUM ANALYZEd after loading (untimed).`);
     line(`dimension ${target}: key patient_id BIGINT; tracked city, insurer; other name, birth_date, phone; delete policy 'close'; change log ${logTable}`);
     line();
-    line(`initial build: ${fmt(opts.rows)} keys, ${fmt(initialStaged)} staged changes (every 10th key changed once) -> ${fmt(versionsInitial)} versions`);
+    line(`initial build: ${fmt(rows)} keys, ${fmt(initialStaged)} staged changes (every 10th key changed once) -> ${fmt(versionsInitial)} versions`);
     line(`  ${secs(initial.seconds)} = ${fmt(initialStaged / initial.seconds)} staged rows/s   [${breakdown(initial.steps)}]`);
     line();
-    line(`incremental batch: ${fmt(plan.keys)} changed keys (${fmt(opts.changedPct, 2)}%), ${fmt(batchStaged)} staged changes:`);
+    line(`incremental batch: ${fmt(plan.keys)} changed keys (${fmt(changedPct, 3)}%), ${fmt(batchStaged)} staged changes:`);
     line(`  ${fmt(plan.tracked)} tracked changes, ${fmt(plan.untracked)} untracked only, ${fmt(plan.multi)} with 3 changes (2 tracked), ${fmt(plan.deletes)} deletes, ${fmt(plan.late)} late (between 2 stored versions)`);
     line(`  versions before ${fmt(versionsBefore)}, after ${fmt(versionsAfter)} (expected ${fmt(expectedAfter)}); current ${fmt(currentAfter)}`);
     line(`  INCREMENTAL BUILD: ${secs(incremental.seconds)} = ${fmt(batchStaged / incremental.seconds)} staged rows/s, on a table of ${fmt(versionsBefore)} versions${all(danauRuns)}`);
@@ -584,14 +627,15 @@ async function main(): Promise<number> {
     } else {
       line("OK: version counts as expected; invariant checks pass on Danau's table");
     }
-    return failures.length ? 1 : 0;
+    line();
+    return { code: failures.length ? 1 : 0, summary };
   } catch (err) {
     if (interrupted) {
       say('interrupted');
-      return 130;
+      return { code: 130, summary: null };
     }
     process.stderr.write(`benchmark failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-    return 1;
+    return { code: 1, summary: null };
   } finally {
     session?.close();
     await client?.end().catch(() => undefined);
