@@ -25,6 +25,8 @@
 // plain_hudi_upsert.py), on the same files, in the same engine, with the same small-batch settings.
 // --index RECORD_INDEX gives both tables Hudi's record-level index (Danau's guard then reads only the
 // file groups of the batch's keys): run the sizes 50000,500000,5000000 to see the cost follow the batch.
+// The generator holds a size's rows in memory: 5,000,000 rows need NODE_OPTIONS=--max-old-space-size=14000
+// (and the engine DANAU_SPARK_DRIVER_MEMORY=8g, given to scripts/stack/spark.sh restart).
 //
 //   npm run -s bench:lake -- [--sizes 10000,50000] [--cdc-changes N] [--engine warm|cold|both] [--index BLOOM|GLOBAL_BLOOM|RECORD_INDEX]
 //                            [--table-type COPY_ON_WRITE|MERGE_ON_READ] [--streamer-jar PATH] [--keep]
