@@ -561,7 +561,10 @@ models
       print(`checkModels: ${workflowUrl(config(), workflowId)}`);
       try {
         const result = (await client.workflow.execute('checkModels', { taskQueue: config().temporal.taskQueues.control, workflowId, args })) as CheckModelsResult;
-        for (const m of result.models) for (const c of m.checks) print(`  ✔ ${c.name}`);
+        for (const m of result.models) {
+          if (m.checks.length === 0) print(`  - ${m.model}: no invariant to check (a fact without dimensions)`);
+          for (const c of m.checks) print(`  ✔ ${c.name}`);
+        }
       } catch (err) {
         throw new UsageError(`checkModels: ${explainFailure(err).message}`);
       }
