@@ -4,6 +4,8 @@ log and tombstones; the ordering guard; a rerun of the batch; a query through th
 import json
 import uuid
 
+import pytest
+
 from pyspark.sql import Row
 
 from danau_lake import cli, storage, timeline
@@ -122,8 +124,9 @@ def test_a_bad_spec_is_reported_as_such_without_touching_the_table(scratch, remo
     assert not storage.exists(f"{scratch}/lake/odd_table")
 
 
-def test_a_record_index_table_guards_moves_and_deletes_reading_only_the_batch_s_keys(spark, scratch, remote):
-    spec = lambda files, batch: {**spec_for(scratch, files, batch), "indexType": "RECORD_INDEX"}
+@pytest.mark.parametrize("table_type", ["COPY_ON_WRITE", "MERGE_ON_READ"])
+def test_a_record_index_table_guards_moves_and_deletes_reading_only_the_batch_s_keys(spark, scratch, remote, table_type):
+    spec = lambda files, batch: {**spec_for(scratch, files, batch), "indexType": "RECORD_INDEX", "tableType": table_type}
     first = raw_file(spark, f"{scratch}/raw/1", [change("I", i, i, f"p{i}", str(i), 1 + i % 3) for i in range(1, 9)])
     code, result = run("upsert", spec(first, "batch-1"), scratch, remote, "b1")
     assert code == 0 and result["rowsUpserted"] == 8, result
