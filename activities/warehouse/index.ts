@@ -158,10 +158,10 @@ export function createWarehouseActivities({ config, controlPlane, s3, warehouse 
       const ctx = Context.current();
       const { model, table } = await modelAndSource(controlPlane, name);
       const spec = modelSpec(model, table, await context('unused'));
+      const firstColumn = firstKeyColumn(spec);
       const checks = [];
       for (const check of buildInvariantChecks(spec, 'full')) {
         const offending = await warehouse.query(check.sql, { key: `check:${name}:${check.name}:${ctx.info.activityId}`, heartbeat: (p) => ctx.heartbeat(p), signal: ctx.cancellationSignal });
-        const firstColumn = firstKeyColumn(spec);
         checks.push({ name: check.name, offendingKeys: offending.length, firstKeys: offending.slice(0, 5).map((r) => String(r[firstColumn] ?? 'NULL')) });
         log.info(`model check ${check.name}: ${offending.length} offending key(s)`, { model: name, check: check.name, offendingKeys: offending.length });
       }

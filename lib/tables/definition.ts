@@ -30,7 +30,7 @@ export const tableDefinitionSchema = z.strictObject({
   hudiTableType: z.enum(['COPY_ON_WRITE', 'MERGE_ON_READ'], { error: 'must be COPY_ON_WRITE or MERGE_ON_READ' }).default('COPY_ON_WRITE'),
   cleanerCommitsRetained: z.number().int().positive().default(15),
   /**
-   * BLOOM (non-global, the seed's choice), GLOBAL_BLOOM (a key may move between partitions), or
+   * BLOOM (non-global: a key is looked up in its own day only), GLOBAL_BLOOM (a key may move between partitions), or
    * RECORD_INDEX (Hudi's record-level index in the metadata table: global, and each batch's ordering
    * guard reads only the file groups of the batch's keys; for large tables).
    */

@@ -20,8 +20,8 @@
 // non-slim hudi-utilities-bundle), or --streamer-jar; without one that part is skipped and says why.
 // Logs (spark-submit output, Spark event logs, HoodieStreamer props files) go to .danau/logs/bench/.
 //
-// Without a HoodieStreamer jar (the Maven mirror here does not serve one) the comparison is the seed's
-// own method instead: a plain Hudi datasource upsert with AWSDmsAvroPayload (scripts/bench/
+// Without a HoodieStreamer jar (the Maven mirror here does not serve one) the comparison is the method
+// of the Airflow pipeline Danau replaces instead: a plain Hudi datasource upsert with AWSDmsAvroPayload (scripts/bench/
 // plain_hudi_upsert.py), on the same files, in the same engine, with the same small-batch settings.
 // --index RECORD_INDEX gives both tables Hudi's record-level index (Danau's guard then reads only the
 // file groups of the batch's keys): run the sizes 50000,500000,5000000 to see the cost follow the batch.
@@ -513,40 +513,40 @@ class Bench {
     return fresh.at(-1) ?? null;
   }
 
-  /** One Danau lake batch, as the upsertLakeTable activity runs it (spec in S3, lake_job.py upsert). */
-  async danau(table: TableRecord, files: RawFile[], label: string, rows: number, engine: 'warm' | 'cold'): Promise<RunFigures> {
-    const batchId = lakeBatchId(table, files);
+  /** The batch's upsert spec, written where the job reads it; its locations. */
+  private async writeSpec(table: TableRecord, batchId: string, files: RawFile[]): Promise<ReturnType<typeof batchLocations>> {
     const spec = buildUpsertSpec(this.config, table, batchId, files);
     const at = batchLocations(this.config, batchId);
     await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: at.specKey, Body: JSON.stringify(spec, null, 2), ContentType: 'application/json' }));
+    return at;
+  }
+
+  /**
+   * One Python Spark job: warm, as a client of the stack's engine (what the worker does, no JVM of
+   * its own); cold, as a spark-submit of its own. Returns why it failed, or null.
+   */
+  private async runJob(script: string, args: string[], name: string, logFile: string, engine: 'warm' | 'cold', sampler: ContentionSampler): Promise<string | null> {
+    try {
+      if (engine === 'warm') {
+        if (!this.config.sparkConnectUrl) throw new Error('DANAU_SPARK_CONNECT_URL is not set: no warm engine to run in (scripts/stack/spark.sh start)');
+        await new SparkConnectRunner({ url: this.config.sparkConnectUrl, home: this.config.home, env: this.env }).run({ script, args, name, signal: this.signal });
+      } else {
+        await runLocalSparkJob({ script, args, logFile, env: this.env, signal: this.signal, onStart: (pid) => (sampler.group = pid) });
+      }
+      return null;
+    } catch (err) {
+      return err instanceof Error ? err.message : String(err);
+    }
+  }
+
+  /** One Danau lake batch, as the upsertLakeTable activity runs it (spec in S3, lake_job.py upsert). */
+  async danau(table: TableRecord, files: RawFile[], label: string, rows: number, engine: 'warm' | 'cold'): Promise<RunFigures> {
+    const at = await this.writeSpec(table, lakeBatchId(table, files), files);
     const logFile = this.logFile(`danau-${table.tableName}-${label}`);
     const before = this.eventLogs();
     const sampler = this.sampler();
     const started = wallClock();
-    let failure: string | null = null;
-    try {
-      if (engine === 'warm') {
-        // What the worker does: a client of the stack's warm engine (no JVM of its own).
-        if (!this.config.sparkConnectUrl) throw new Error('DANAU_SPARK_CONNECT_URL is not set: no warm engine to run in (scripts/stack/spark.sh start)');
-        await new SparkConnectRunner({ url: this.config.sparkConnectUrl, home: this.config.home, env: this.env }).run({
-          script: LAKE_JOB_SCRIPT,
-          args: ['upsert', '--spec', `s3://${this.bucket}/${at.specKey}`],
-          name: `bench-${table.tableName}-${label}-${this.stamp}`,
-          signal: this.signal,
-        });
-      } else {
-        await runLocalSparkJob({
-          script: LAKE_JOB_SCRIPT,
-          args: ['upsert', '--spec', `s3://${this.bucket}/${at.specKey}`],
-          logFile,
-          env: this.env,
-          signal: this.signal,
-          onStart: (pid) => (sampler.group = pid),
-        });
-      }
-    } catch (err) {
-      failure = err instanceof Error ? err.message : String(err);
-    }
+    const failure = await this.runJob(LAKE_JOB_SCRIPT, ['upsert', '--spec', `s3://${this.bucket}/${at.specKey}`], `bench-${table.tableName}-${label}-${this.stamp}`, logFile, engine, sampler);
     const wallSeconds = (wallClock() - started) / 1000;
     const contention = sampler.stop();
     const result = await readObject(this.s3, this.bucket, at.resultKey).then(
@@ -566,29 +566,16 @@ class Bench {
   }
 
   /**
-   * The seed's lake step on the same files: a plain Hudi datasource upsert with AWSDmsAvroPayload
-   * (scripts/bench/plain_hudi_upsert.py), shaped and tuned as Danau's job is, in the same engine.
+   * The lake step of the Airflow pipeline Danau replaces, on the same files: a plain Hudi datasource
+   * upsert with AWSDmsAvroPayload (scripts/bench/plain_hudi_upsert.py), shaped and tuned as Danau's
+   * job is, in the same engine.
    */
   async plain(table: TableRecord, files: RawFile[], basePath: string, label: string, rows: number, engine: 'warm' | 'cold'): Promise<RunFigures> {
-    const batchId = `plain-${lakeBatchId(table, files)}`;
-    const spec = buildUpsertSpec(this.config, table, batchId, files);
-    const at = batchLocations(this.config, batchId);
-    await this.s3.send(new PutObjectCommand({ Bucket: this.bucket, Key: at.specKey, Body: JSON.stringify(spec, null, 2), ContentType: 'application/json' }));
+    const at = await this.writeSpec(table, `plain-${lakeBatchId(table, files)}`, files);
     const logFile = this.logFile(`plain-${table.tableName}-${label}`);
-    const args = ['--spec', `s3://${this.bucket}/${at.specKey}`, '--base-path', basePath];
     const sampler = this.sampler();
     const started = wallClock();
-    let failure: string | null = null;
-    try {
-      if (engine === 'warm') {
-        if (!this.config.sparkConnectUrl) throw new Error('DANAU_SPARK_CONNECT_URL is not set: no warm engine to run in (scripts/stack/spark.sh start)');
-        await new SparkConnectRunner({ url: this.config.sparkConnectUrl, home: this.config.home, env: this.env }).run({ script: PLAIN_UPSERT_SCRIPT, args, name: `bench-plain-${table.tableName}-${label}-${this.stamp}`, signal: this.signal });
-      } else {
-        await runLocalSparkJob({ script: PLAIN_UPSERT_SCRIPT, args, logFile, env: this.env, signal: this.signal, onStart: (pid) => (sampler.group = pid) });
-      }
-    } catch (err) {
-      failure = err instanceof Error ? err.message : String(err);
-    }
+    const failure = await this.runJob(PLAIN_UPSERT_SCRIPT, ['--spec', `s3://${this.bucket}/${at.specKey}`, '--base-path', basePath], `bench-plain-${table.tableName}-${label}-${this.stamp}`, logFile, engine, sampler);
     const wallSeconds = (wallClock() - started) / 1000;
     const figures: RunFigures = { ok: failure === null, rows, wallSeconds, appSeconds: null, jobSeconds: null, contention: sampler.stop(), logFile };
     return failure ? { ...figures, error: `plain Hudi upsert: ${failure} (log: ${logFile})` } : figures;
@@ -778,7 +765,7 @@ async function main(): Promise<number> {
   const found = findStreamerJar(opts, versions);
   const streamerJar = 'jar' in found ? found.jar : null;
   const streamerSkipped = 'skipped' in found ? found.skipped : null;
-  // Without HoodieStreamer the comparison is the seed's own method, a plain Hudi datasource upsert.
+  // Without HoodieStreamer the comparison is what the replaced pipeline ran: a plain Hudi datasource upsert.
   const baselineName = streamerJar ? 'HoodieStreamer' : 'plain Hudi upsert';
   const loadAvgBefore = os.loadavg();
   const failures: string[] = [];

@@ -1,5 +1,5 @@
-"""The seed's lake step, as a baseline for `npm run bench:lake`: a plain PySpark Hudi datasource upsert
-of a batch of DMS files, with AWSDmsAvroPayload (Op = D deletes) and nothing else: no ordering guard
+"""The lake step of the Airflow pipeline Danau replaces, as a baseline for `npm run bench:lake`: a
+plain PySpark Hudi datasource upsert of a batch of DMS files, with AWSDmsAvroPayload (Op = D deletes) and nothing else: no ordering guard
 across batches, no quarantine, no change log, no tombstones, no idempotency by batch id.
 
     python plain_hudi_upsert.py --spec s3://…/spec.json --base-path s3://…/plain/<table> [--remote sc://…] [--session-id …]
@@ -7,7 +7,7 @@ across batches, no quarantine, no change log, no tombstones, no idempotency by b
 It reads the same spec as Danau's job (lake_job.py upsert) and shapes the rows the same way (casts to
 the lake types, timestamps in the platform's time zone, the daily partition `dt`), so the two differ
 only in what Danau does on top; its Hudi settings are the job's small-batch ones, so tuning is equal.
-Prints one JSON line: {"ok": true, "seconds": …, "rows": …}.
+Prints one JSON line: {"ok": true, "seconds": …}.
 """
 
 import argparse
