@@ -7,6 +7,7 @@ DANAU_S3_ENDPOINT when set: the local object store); anything else is a local pa
 
 import functools
 import os
+import shutil
 from urllib.parse import unquote, urlparse
 
 S3_SCHEMES = ("s3", "s3a", "s3n")
@@ -94,3 +95,17 @@ def list_names(uri):
         token = page.get("NextContinuationToken")
         if not token:
             return sorted(names)
+
+
+def delete_tree(uri):
+    """Every object under a folder, or the local directory; nothing when there is none."""
+    bucket, key = _split(uri)
+    if bucket is None:
+        shutil.rmtree(key, ignore_errors=True)
+        return
+    prefix = key.rstrip("/") + "/"
+    s3 = _client()
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+        if keys:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})

@@ -7,6 +7,7 @@ what makes a rerun of a batch a no-op: the job looks for that id before it write
 import json
 
 from . import storage
+from .log import log
 
 BATCH_KEY = "danau.batch.id"
 # A replay's figures, in its commit's metadata: a rerun that finds the commit reports them.
@@ -42,3 +43,24 @@ def commit_of_batch(base_path, batch_id, look_back=200, instants=None):
 def instant_of_batch(base_path, batch_id, look_back=200, instants=None):
     """The instant whose commit metadata carries this batch id, or None."""
     return commit_of_batch(base_path, batch_id, look_back, instants)[0]
+
+
+def clear_interrupted_creation(base_path):
+    """Clear a table whose creation was cut short, so the next write creates it afresh.
+
+    Hudi makes `.hoodie/` before it writes hoodie.properties; an engine killed between the two leaves
+    a folder Hudi refuses to open ever again ("Could not load Hoodie properties"), and every retry of
+    the batch would fail the same way. Such a table has no completed commit, so nothing is lost.
+    Returns True when it cleared one. Costs one HEAD when the table is whole.
+    """
+    base = base_path.rstrip("/")
+    meta = f"{base}/.hoodie"
+    if storage.exists(f"{meta}/hoodie.properties") or storage.exists(f"{meta}/hoodie.properties.backup"):
+        return False
+    if not storage.exists(meta):
+        return False
+    if completed_instants(base):
+        raise RuntimeError(f"{base}: the Hudi timeline has completed commits but no hoodie.properties (nor its backup); restore it before writing")
+    log(f"{base}: its creation was interrupted (.hoodie/ without hoodie.properties, no commit); clearing it to create it afresh")
+    storage.delete_tree(base)
+    return True

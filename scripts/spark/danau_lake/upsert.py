@@ -26,13 +26,20 @@ from pyspark.sql import functions as F
 from . import options as hudi
 from .log import keep, log, stage
 from .options import META_BATCH, META_OP, META_SEQ, META_TS, PARTITION
-from .timeline import FIGURES_KEY, completed_instants, instant_of_batch
+from .timeline import FIGURES_KEY, clear_interrupted_creation, completed_instants, instant_of_batch
 
 OP, COMMIT_TS, CHANGE_SEQ = "Op", "dms_commit_ts", "dms_change_seq"
 # Raw key values carried beside the typed ones while a replay picks its rows.
 RAW_KEY = "_danau_rawkey_"
 STALE_REASON = "an older change than the stored row (ordering guard)"
 TOMB_SEQ = "_danau_tomb_seq"
+
+
+def append_to_hudi(df, options, base):
+    """The one way the job writes a Hudi table (the table, its change log, its tombstones): a table
+    whose creation a killed engine cut short is cleared first, or no retry could ever write it."""
+    clear_interrupted_creation(base)
+    df.write.format("hudi").options(**options).mode("append").save(base)
 
 
 def write_changelog(spark, spec, changes):
@@ -51,7 +58,7 @@ def write_changelog(spark, spec, changes):
     if shaped.limit(1).count() == 0:
         return None
     base = spec["changelogBasePath"].rstrip("/")
-    shaped.write.format("hudi").options(**hudi.changelog_options(spec)).mode("append").save(base)
+    append_to_hudi(shaped, hudi.changelog_options(spec), base)
     instant = instant_of_batch(base, spec["batchId"])
     if instant is None:
         raise RuntimeError(f"batch {spec['batchId']}: the change log write finished but no completed instant carries its id")
@@ -266,7 +273,7 @@ def write_tombstones(spark, spec, fresh, pending):
     if not pending and to_write.limit(1).count() == 0:
         return None
     base = path.rstrip("/")
-    to_write.write.format("hudi").options(**hudi.tombstone_options(spec)).mode("append").save(base)
+    append_to_hudi(to_write, hudi.tombstone_options(spec), base)
     log(f"batch {spec['batchId']}: tombstones written ({pending} recorded or lifted{', expired ones dropped' if horizon else ''})")
     return instant_of_batch(base, spec["batchId"])
 
@@ -445,7 +452,7 @@ def apply_changes(spark, spec, rows, done, changelog_done, set_aside, changelog_
         if commit_figures is not None:
             options[FIGURES_KEY] = json.dumps({**figures, **commit_figures}, default=lambda v: v.item() if hasattr(v, "item") else str(v))
         with stage("write"):
-            to_write.write.format("hudi").options(**options).mode("append").save(base)
+            append_to_hudi(to_write, options, base)
         with stage("timeline"):
             instant = instant_of_batch(base, batch)
         if instant is None:
