@@ -42,7 +42,7 @@ import { rootCause as rootCauseOf } from '../lib/common/failures';
 import { SearchAttribute, WorkflowId, siblingQueue } from '../lib/common/temporal';
 import { parseWorkflowInput, type WorkflowInput } from '../lib/common/workflow-inputs';
 import type { LakeUpsertResult } from '../lib/lake/batches';
-import { buildModels, describeReportingRefresh, type BuildModelsResult, type ReportingRefreshResult } from './buildModels';
+import { buildModels, describeModelBuild, describeReportingRefresh, type BuildModelsResult, type ReportingRefreshResult } from './buildModels';
 import { recoverTable, type RecoverTableResult } from './recoverTable';
 import type { TablePipelineActivities } from './runTablePipeline';
 import type { LakeJobRun } from './upsertLakeTable';
@@ -441,7 +441,7 @@ export async function backfillTable(input: BackfillTableInput): Promise<Backfill
         result.models = built.models;
         result.reporting = built.reporting;
         const reporting = built.reporting.length ? `; reporting: ${built.reporting.map(describeReportingRefresh).join(', ')}` : '';
-        settle('models', 'done', `${built.models.map((m) => `${m.model}: ${m.pull.rows} change(s), ${m.rowsAfter} row(s)`).join('; ')}${reporting}`);
+        settle('models', 'done', `${built.models.map(describeModelBuild).join('; ')}${reporting}`);
       }
     }
     current = null;

@@ -30,7 +30,8 @@ export interface ModelBuildResult {
   pull: ModelPull;
   /** false when the pull was empty and the model already existed. */
   built: boolean;
-  rowsAfter: number;
+  /** The warehouse catalog's estimate of the model's rows after the build (no COUNT(*) of the whole table); null before its first ANALYZE. */
+  rowsEstimate: number | null;
 }
 
 export interface ReportingRefreshResult {
@@ -40,6 +41,13 @@ export interface ReportingRefreshResult {
   rows: number;
   /** Why it was not refreshed (e.g. "fact_appointment not built yet"), or null when it was. */
   skipped: string | null;
+}
+
+/** One model's build in a few words, for a step's detail. */
+export function describeModelBuild(m: ModelBuildResult): string {
+  // A build reads the catalog's estimate, not COUNT(*): counting would read the whole table.
+  const rows = m.rowsEstimate === null || m.rowsEstimate === undefined ? 'rows not yet estimated' : `about ${m.rowsEstimate} row(s)`;
+  return `${m.model}: ${m.pull.rows} change(s), ${rows}`;
 }
 
 /** One refresh in a sentence, for a step's detail. */
@@ -60,7 +68,7 @@ export interface ModelCheckResult {
 
 export interface ModelActivities {
   planModelBuilds: (input: { models?: string[] }) => Promise<{ levels: string[][]; reportingLevels: string[][] }>;
-  buildModel: (input: { model: string; buildId: string; pull: ModelPull }) => Promise<{ built: boolean; rowsAfter: number }>;
+  buildModel: (input: { model: string; buildId: string; pull: ModelPull }) => Promise<{ built: boolean; rowsEstimate: number | null }>;
   refreshReportingObject: (input: { name: string; buildId: string }) => Promise<ReportingRefreshResult>;
   /** The model's invariant checks over its whole table (read only). */
   checkModel: (input: { model: string }) => Promise<ModelCheckResult>;

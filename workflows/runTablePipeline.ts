@@ -34,7 +34,7 @@ import { ErrorType } from '../lib/common/errors';
 import { rootCause as rootCauseOf } from '../lib/common/failures';
 import { SearchAttribute, WorkflowId, siblingQueue } from '../lib/common/temporal';
 import { parseWorkflowInput, type WorkflowInput } from '../lib/common/workflow-inputs';
-import { buildModels, describeReportingRefresh, type BuildModelsResult, type ModelActivities, type ReportingRefreshResult } from './buildModels';
+import { buildModels, describeModelBuild, describeReportingRefresh, type BuildModelsResult, type ModelActivities, type ReportingRefreshResult } from './buildModels';
 import type { Alert } from '../lib/alerts/webhook';
 import type { CheckIngestionResult, IngestionCheckActivities } from './checkIngestion';
 import { upsertLakeTable, type UpsertLakeTableResult } from './upsertLakeTable';
@@ -262,7 +262,7 @@ export async function runTablePipeline(input: RunTablePipelineInput): Promise<Ru
         throw new StepFailed('models', cause.type, cause.message);
       }
       result.models = built.models;
-      settle('models', 'done', built.models.map((m) => `${m.model}: ${m.pull.rows} change(s), ${m.rowsAfter} row(s)`).join('; '));
+      settle('models', 'done', built.models.map(describeModelBuild).join('; '));
     }
 
     // 4. reporting: what depends on the models just built, level by level.

@@ -14,7 +14,7 @@ import { modelSpec, stagingColumns, type ModelContext } from '../../lib/models/s
 import { quoteIdent, quoteQualified } from '../../lib/sql/identifiers';
 import { buildFact, buildInvariantChecks, buildScd1, buildScd2, createTargetTable, repointFacts, type FactSpec, type InvariantCheck, type ModelSpec } from '../../lib/warehouse/scd';
 import { createStagingTable, loadStagingPostgres, redshiftCopyStatement } from '../../lib/warehouse/staging';
-import { WarehouseError, type Warehouse } from '../../lib/warehouse/warehouse';
+import { queryEstimatedRows, WarehouseError, type Warehouse } from '../../lib/warehouse/warehouse';
 import type { ModelActivities } from '../../workflows/buildModels';
 import { modelAndSource } from './pull';
 
@@ -40,8 +40,8 @@ function invalid(message: string): never {
  * activity names the check either way). Built from the row, so no planner can fold it away.
  */
 export function invariantGuard(check: InvariantCheck, firstColumn: string): string {
-  const label = check.name.replace(/'/g, "''");
-  return `SELECT CAST('invariant ${label} violated for ' || COALESCE(CAST(x.${quoteIdent(firstColumn)} AS VARCHAR(200)), 'NULL') AS INTEGER) FROM (${check.sql}) x`;
+  const label = check.failedCheckColumn ? `x.${quoteIdent(check.failedCheckColumn)}` : `'${check.name.replace(/'/g, "''")}'`;
+  return `SELECT CAST('invariant ' || ${label} || ' violated for ' || COALESCE(CAST(x.${quoteIdent(firstColumn)} AS VARCHAR(200)), 'NULL') AS INTEGER) FROM (${check.sql}) x`;
 }
 
 function firstKeyColumn(spec: ModelSpec): string {
@@ -146,8 +146,7 @@ export function createWarehouseActivities({ config, controlPlane, s3, warehouse 
           await warehouse.transaction([`DROP TABLE IF EXISTS ${quoteQualified(STAGING_SCHEMA, stagingTable)}`], run(`drop:${buildId}`));
         }
         await controlPlane.commitModelBuild(buildId, name, { endInstant: pull.endInstant, rowsStaged: staged, fullComparison: pull.fullComparison });
-        const [count] = await warehouse.query(`SELECT COUNT(*) AS n FROM ${quoteQualified(schema, name)}`, run(`count:${buildId}`));
-        return { built: staged > 0, rowsAfter: Number(count?.n ?? 0) };
+        return { built: staged > 0, rowsEstimate: await queryEstimatedRows(warehouse, schema, name, run(`estimate:${buildId}`)) };
       } catch (err) {
         if (!(err instanceof ApplicationFailure)) await controlPlane.failModelBuild(buildId, err instanceof Error ? err.message : String(err));
         throw err;

@@ -334,7 +334,8 @@ export function buildScd2(spec: Scd2Spec, batchId: string): string[] {
   const newVersionKey = md5Of([...spec.naturalKey.map((d) => asText(`k.${q(d.name)}`, d.type)), 'k._danau_opening_seq']);
   // Everything a version row holds but its batch id: a rebuilt row equal to the stored one keeps the stored batch id.
   const compared = [...key, ...attrs].map((n) => q(n)).concat(['valid_from', 'valid_to', 'is_current', 'row_hash', 'is_deleted', 'is_inferred', '_danau_change_seq']);
-  const versionColumns = `${sk}, ${list([...key, ...attrs])}, valid_from, valid_to, is_current, row_hash, is_deleted, is_inferred, _danau_change_seq, _danau_batch_id`;
+  const versionColumnNames = [sk, ...[...key, ...attrs].map((n) => q(n)), 'valid_from', 'valid_to', 'is_current', 'row_hash', 'is_deleted', 'is_inferred', '_danau_change_seq', '_danau_batch_id'];
+  const versionColumns = versionColumnNames.join(', ');
 
   return [
     // The log holds every change applied so far; (key, change_seq) already there means this batch ran before.
@@ -420,21 +421,48 @@ rebuilt AS (
   FROM kept k
   LEFT JOIN existing_keys x ON ${matches('x', 'k', key)} AND x._danau_version_no = k._danau_version_no
   LEFT JOIN stored s ON ${matches('s', 'k', key)}
+),
+-- Stored versions of the rebuilt keys that no rebuilt version holds any more (a late change merged two,
+-- an inferred member was taken over). Keys whose every change is a 'close'd delete are not rebuilt and
+-- keep their rows (an inferred member, say).
+gone AS (
+  SELECT e.*
+  FROM existing e
+  JOIN (SELECT DISTINCT ${list(key, 'r')} FROM rebuilt r) k ON ${matches('e', 'k', key)}
+  LEFT JOIN rebuilt r ON r.${sk} = e.${sk}
+  WHERE r.${sk} IS NULL
 )
-SELECT r.*,
-  CASE WHEN e.${sk} IS NOT NULL AND ${compared.map((c) => same(`r.${c}`, `e.${c}`)).join('\n    AND ')}
-    THEN e._danau_batch_id ELSE ${batch} END AS _danau_batch_id
+-- What each version asks of the stored rows: nothing (equal to its stored row, which keeps its batch
+-- id), an update of its stored row, an insert, or (a gone one) a delete. Decided here, from the
+-- batch's keys, so that no statement below looks past the rows it writes.
+SELECT r.*, ${batch} AS _danau_batch_id,
+  CASE
+    WHEN e.${sk} IS NULL THEN 'insert'
+    WHEN ${compared.map((c) => same(`r.${c}`, `e.${c}`)).join('\n      AND ')} THEN 'keep'
+    ELSE 'update'
+  END AS _danau_write
 FROM rebuilt r
-LEFT JOIN existing e ON e.${sk} = r.${sk}`,
+LEFT JOIN existing e ON e.${sk} = r.${sk}
+UNION ALL
+SELECT ${versionColumnNames.map((c) => `g.${c}`).join(', ')}, 'delete'
+FROM gone g`,
 
-    // Replace the rebuilt keys' rows (keys whose every change is a 'close'd delete keep theirs, e.g. an inferred member).
     `DELETE FROM ${target}
 USING ${SCD2_VERSIONS} v
-WHERE ${matches(target, 'v', key)}`,
+WHERE ${target}.${sk} = v.${sk} AND v._danau_write = 'delete'`,
+
+    // Only the rows that changed are written. Closing a version changes no indexed column (valid_to,
+    // is_current), which PostgreSQL updates in place without touching the indexes (a HOT update, with
+    // the room the table's fill factor leaves), so a batch's cost barely grows with the table.
+    `UPDATE ${target}
+SET ${versionColumnNames.filter((c) => c !== sk).map((c) => `${c} = v.${c}`).join(', ')}
+FROM ${SCD2_VERSIONS} v
+WHERE ${target}.${sk} = v.${sk} AND v._danau_write = 'update'`,
 
     `INSERT INTO ${target} (${versionColumns})
 SELECT ${versionColumns}
-FROM ${SCD2_VERSIONS}`,
+FROM ${SCD2_VERSIONS}
+WHERE _danau_write = 'insert'`,
 
     `DROP TABLE ${SCD2_VERSIONS}`,
   ];
@@ -584,14 +612,24 @@ interface TableLayout {
   sortKey: string[];
   /** PostgreSQL: secondary indexes (the primary key has its own). */
   indexes: string[][];
+  /**
+   * PostgreSQL: the share of each page filled on insert. A dimension's rows are updated in place
+   * (a version closed, a type-1 row overwritten); the room left lets PostgreSQL keep the new row on
+   * its page without touching the indexes (a HOT update).
+   */
+  fillFactor?: number;
 }
+
+/** Dimensions leave a tenth of each page for their updates (TableLayout.fillFactor). */
+const DIMENSION_FILL_FACTOR = 90;
 
 /** `CREATE TABLE IF NOT EXISTS` with its layout: Redshift's DISTKEY and SORTKEY, or PostgreSQL's indexes. */
 function createTable(t: TableRef, lines: string[], layout: TableLayout, dialect: WarehouseDialect): string[] {
   const create = `CREATE TABLE IF NOT EXISTS ${qualified(t)} (\n  ${lines.join(',\n  ')}\n)`;
   if (dialect === 'redshift') return [`${create}\nDISTSTYLE KEY DISTKEY (${q(layout.distKey)}) COMPOUND SORTKEY (${list(layout.sortKey)})`];
+  const storage = layout.fillFactor ? `\nWITH (fillfactor = ${layout.fillFactor})` : '';
   const indexName = (cols: string[]) => createHash('md5').update(`${t.schema}.${t.table}(${cols.join(',')})`).digest('hex').slice(0, 12);
-  return [create, ...layout.indexes.map((cols) => `CREATE INDEX IF NOT EXISTS ${q(`${t.table.slice(0, 40)}_${indexName(cols)}_idx`)} ON ${qualified(t)} (${list(cols)})`)];
+  return [`${create}${storage}`, ...layout.indexes.map((cols) => `CREATE INDEX IF NOT EXISTS ${q(`${t.table.slice(0, 40)}_${indexName(cols)}_idx`)} ON ${qualified(t)} (${list(cols)})`)];
 }
 
 /**
@@ -617,7 +655,7 @@ export function createTargetTable(spec: ModelSpec, dialect: WarehouseDialect = '
           'updated_at TIMESTAMP',
           `PRIMARY KEY (${q(spec.surrogateKey)})`,
         ],
-        { distKey: key[0]!, sortKey: key, indexes: [key] },
+        { distKey: key[0]!, sortKey: key, indexes: [key], fillFactor: DIMENSION_FILL_FACTOR },
         dialect,
       );
     }
@@ -657,7 +695,7 @@ export function createTargetTable(spec: ModelSpec, dialect: WarehouseDialect = '
           `_danau_batch_id ${BATCH_TYPE} NOT NULL`,
           `PRIMARY KEY (${q(spec.surrogateKey)})`,
           ],
-          { distKey: key[0]!, sortKey: [...key, 'valid_from'], indexes: [[...key, 'valid_from']] },
+          { distKey: key[0]!, sortKey: [...key, 'valid_from'], indexes: [[...key, 'valid_from']], fillFactor: DIMENSION_FILL_FACTOR },
           dialect,
         ),
       ];
@@ -692,7 +730,7 @@ export function createTargetTable(spec: ModelSpec, dialect: WarehouseDialect = '
 
 // --- invariant checks ----------------------------------------------------------------------------
 
-export type InvariantCheckKind = 'one_row_per_key' | 'one_current_version' | 'no_overlapping_versions' | 'fact_keys_resolve';
+export type InvariantCheckKind = 'one_row_per_key' | 'one_current_version' | 'no_overlapping_versions' | 'scd2_versions' | 'fact_keys_resolve';
 
 export interface InvariantCheck {
   kind: InvariantCheckKind;
@@ -701,7 +739,16 @@ export interface InvariantCheck {
   description: string;
   /** Returns one row per offence (the natural or fact key); no rows when the invariant holds. */
   sql: string;
+  /**
+   * When one query checks several invariants (one read of the rows instead of one per invariant):
+   * the column of its rows that names the invariant each offending key breaks, e.g.
+   * `one_current_version dw.dim_patient`.
+   */
+  failedCheckColumn?: string;
 }
+
+/** The column of a combined check's rows that names the invariant broken (InvariantCheck.failedCheckColumn). */
+export const FAILED_CHECK_COLUMN = '_danau_failed_check';
 
 export function describeInvariantCheck(kind: InvariantCheckKind): string {
   switch (kind) {
@@ -711,6 +758,8 @@ export function describeInvariantCheck(kind: InvariantCheckKind): string {
       return 'A type-2 dimension has at most one current version per natural key. Returns each natural key with more (current_rows).';
     case 'no_overlapping_versions':
       return "A type-2 dimension's versions of one natural key do not overlap in time ([valid_from, valid_to), NULL valid_to open). Returns each natural key with an overlap.";
+    case 'scd2_versions':
+      return `one_current_version and no_overlapping_versions in one read of the rows. Returns each natural key that breaks either, naming which in ${FAILED_CHECK_COLUMN}.`;
     case 'fact_keys_resolve':
       return 'Every fact whose natural key for a dimension is set holds a surrogate key that exists in that dimension. Returns the fact key and the key it holds.';
   }
@@ -743,17 +792,42 @@ export function buildInvariantChecks(spec: ModelSpec, scope: InvariantCheckScope
     case 'scd2': {
       const key = list(names(spec.naturalKey));
       const tKey = list(names(spec.naturalKey), 't');
+      // Sorted by start (an empty interval before a longer one with the same start), two versions
+      // overlap iff some version starts before the one just before it ends.
+      const byStart = `OVER (PARTITION BY ${tKey} ORDER BY t.valid_from, t.valid_to NULLS LAST)`;
+      if (scope === 'batch') {
+        // In a build both invariants are checked in one read of the batch's keys' versions: the
+        // lookups of the keys are most of a check's cost.
+        const named = (kind: InvariantCheckKind) => `'${`${kind} ${label}`.replace(/'/g, "''")}'`;
+        return [
+          {
+            ...check(
+              'scd2_versions',
+              `SELECT ${key}, CASE WHEN current_rows > 1 THEN ${named('one_current_version')} ELSE ${named('no_overlapping_versions')} END AS ${FAILED_CHECK_COLUMN}
+FROM (
+  SELECT ${key},
+    SUM(CASE WHEN is_current THEN 1 ELSE 0 END) AS current_rows,
+    SUM(CASE WHEN n > 1 AND (previous_to IS NULL OR previous_to > valid_from) THEN 1 ELSE 0 END) AS overlap_rows
+  FROM (
+    SELECT ${tKey}, t.is_current, t.valid_from, LAG(t.valid_to) ${byStart} AS previous_to, ROW_NUMBER() ${byStart} AS n
+    FROM ${rowsOf(spec.naturalKey)}
+  ) v
+  GROUP BY ${key}
+) k
+WHERE current_rows > 1 OR overlap_rows > 0
+ORDER BY ${key}`,
+            ),
+            failedCheckColumn: FAILED_CHECK_COLUMN,
+          },
+        ];
+      }
       return [
         check('one_current_version', `SELECT ${tKey}, COUNT(*) AS current_rows FROM ${rowsOf(spec.naturalKey)} WHERE t.is_current GROUP BY ${tKey} HAVING COUNT(*) > 1 ORDER BY ${tKey}`),
-        // Sorted by start (an empty interval before a longer one with the same start), two versions
-        // overlap iff some version starts before the one just before it ends.
         check(
           'no_overlapping_versions',
           `SELECT DISTINCT ${key}
 FROM (
-  SELECT ${tKey}, t.valid_from,
-    LAG(t.valid_to) OVER (PARTITION BY ${tKey} ORDER BY t.valid_from, t.valid_to NULLS LAST) AS previous_to,
-    ROW_NUMBER() OVER (PARTITION BY ${tKey} ORDER BY t.valid_from, t.valid_to NULLS LAST) AS n
+  SELECT ${tKey}, t.valid_from, LAG(t.valid_to) ${byStart} AS previous_to, ROW_NUMBER() ${byStart} AS n
   FROM ${rowsOf(spec.naturalKey)}
 ) v
 WHERE n > 1 AND (previous_to IS NULL OR previous_to > valid_from)

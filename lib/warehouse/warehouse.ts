@@ -49,6 +49,25 @@ export async function queryExistingRelations(warehouse: Pick<Warehouse, 'query'>
   return rows.map((r) => String(r.name));
 }
 
+/**
+ * The catalog's estimate of a table's rows (pg_class.reltuples, kept by ANALYZE and autovacuum on
+ * PostgreSQL, by ANALYZE on Redshift): what a build reports instead of a COUNT(*), which would read
+ * the whole table after a build that touched a batch of it. NULL when the table was never analyzed.
+ */
+export function estimatedRowsSql(schema: string, name: string): string {
+  return (
+    'SELECT c.reltuples AS estimate FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace ' +
+    `WHERE n.nspname = ${identifierLiteral(schema)} AND c.relname = ${identifierLiteral(name)}`
+  );
+}
+
+/** estimatedRowsSql on any warehouse: the estimate, or null when there is none yet. */
+export async function queryEstimatedRows(warehouse: Pick<Warehouse, 'query'>, schema: string, name: string, options: RunOptions): Promise<number | null> {
+  const [row] = await warehouse.query(estimatedRowsSql(schema, name), options);
+  const estimate = Number(row?.estimate ?? -1);
+  return Number.isFinite(estimate) && estimate >= 0 ? Math.round(estimate) : null;
+}
+
 /** Where Redshift statement ids are kept between attempts (the control plane in production). */
 export interface StatementLedger {
   get(key: string): Promise<string | null>;

@@ -149,7 +149,7 @@ function noOpHeavySteps(controlPlane: ControlPlane): { io: IoStandIns; spark: Sp
       async buildModel({ model, buildId, pull }) {
         await controlPlane.startModelBuild(buildId, model, pull.beginInstant);
         await controlPlane.commitModelBuild(buildId, model, { endInstant: pull.endInstant, rowsStaged: pull.rows, fullComparison: pull.fullComparison });
-        return { built: true, rowsAfter: 1 };
+        return { built: true, rowsEstimate: 1 };
       },
       refreshReportingObject({ name }) {
         return Promise.resolve({ name, kind: 'table' as const, rows: 1, skipped: null });

@@ -35,6 +35,10 @@
 // figures side by side (the build at 10M keys against 1M: the build's cost should follow the batch).
 //
 //   npm run -s bench:scd2 -- [--rows 1000000[,10000000]] [--changed-pct 1] [--repeat 3] [--work-mem 256MB] [--temp-buffers 256MB]
+//                           [--explain plans.txt]
+// --explain runs the last incremental build and baseline under EXPLAIN (ANALYZE, BUFFERS) and appends
+// each statement's plan to the file: what each statement reads, and how.
+import { appendFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -49,6 +53,8 @@ interface Options {
   /** SET in the benchmark's session when given; else the server's setting. */
   workMem: string | undefined;
   tempBuffers: string | undefined;
+  /** --explain FILE: the last incremental build's statements, and the last baseline's, run under EXPLAIN (ANALYZE, BUFFERS), plans appended to FILE. */
+  explain: string | undefined;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -60,6 +66,7 @@ function parseOptions(argv: string[]): Options {
       repeat: { type: 'string', default: '3' },
       'work-mem': { type: 'string' },
       'temp-buffers': { type: 'string' },
+      explain: { type: 'string' },
     },
     strict: true,
   });
@@ -78,6 +85,7 @@ function parseOptions(argv: string[]): Options {
     repeat: Math.floor(num('repeat', values.repeat, 1, 20)),
     workMem: memory('work-mem', values['work-mem']),
     tempBuffers: memory('temp-buffers', values['temp-buffers']),
+    explain: values.explain,
   };
 }
 
@@ -347,14 +355,17 @@ class Session {
    * BEGIN, the statements in order, COMMIT: as PostgresWarehouse.transaction runs a build. Times each
    * statement. With end 'ROLLBACK' the work is undone, and the time is up to the last statement.
    */
-  async transaction(what: string, statements: string[], end: 'COMMIT' | 'ROLLBACK' = 'COMMIT'): Promise<Run> {
+  async transaction(what: string, statements: string[], end: 'COMMIT' | 'ROLLBACK' = 'COMMIT', explainTo?: string): Promise<Run> {
     const started = now();
     const steps: Step[] = [];
     await this.run('BEGIN');
     try {
       for (const [i, sql] of statements.entries()) {
         const stepLabel = label(sql);
-        const { seconds } = await this.run(sql, `${what}, statement ${i + 1} of ${statements.length} (${stepLabel})`);
+        // EXPLAIN ANALYZE runs the statement too; DDL other than CREATE TABLE … AS has no plan.
+        const explained = explainTo !== undefined && /^\s*(INSERT|UPDATE|DELETE|SELECT|WITH|CREATE TEMP TABLE \S+ AS)\b/i.test(sql);
+        const { rows, seconds } = await this.run(explained ? `EXPLAIN (ANALYZE, BUFFERS) ${sql}` : sql, `${what}, statement ${i + 1} of ${statements.length} (${stepLabel})`);
+        if (explained) appendFileSync(explainTo, `-- ${what}, statement ${i + 1}: ${stepLabel} (${secs(seconds)})\n${rows.map((r) => String(r['QUERY PLAN'])).join('\n')}\n\n`);
         steps.push({ label: stepLabel, seconds });
         say(`  ${what}: statement ${i + 1}/${statements.length} ${stepLabel}: ${secs(seconds)}`);
       }
@@ -539,11 +550,12 @@ async function benchSize(opts: Options, rows: number, changedPct: number): Promi
       const end = r === opts.repeat ? 'COMMIT' : 'ROLLBACK';
       const of = opts.repeat > 1 ? `, run ${r} of ${opts.repeat}${end === 'ROLLBACK' ? ' (rolled back)' : ''}` : '';
       say(`incremental build (buildScd2)${of}`);
-      const danau = await s.transaction('incremental build', buildScd2(DANAU, BATCH_INCREMENTAL), end);
+      const explainTo = end === 'COMMIT' ? opts.explain : undefined;
+      const danau = await s.transaction('incremental build', buildScd2(DANAU, BATCH_INCREMENTAL), end, explainTo);
       danauRuns.push(danau);
       say(`  incremental build: ${secs(danau.seconds)}`);
       say(`baseline (dbt snapshot 'check' strategy) on the copy${of}`);
-      const base = await s.transaction('baseline', dbtCheckSnapshot(BATCH_INCREMENTAL), end);
+      const base = await s.transaction('baseline', dbtCheckSnapshot(BATCH_INCREMENTAL), end, explainTo);
       baselineRuns.push(base);
       say(`  baseline: ${secs(base.seconds)}`);
       if (end === 'ROLLBACK') await s.run(`VACUUM ${target}, ${logTable}, ${baselineTable}`);

@@ -94,9 +94,20 @@ pg_init() {
   echo "include_if_exists = 'danau.conf'" >>"$PG_DATA/postgresql.conf"
 }
 
+# An eighth of the machine's memory, between 128MB (PostgreSQL's default) and 2GB, unless set.
+pg_shared_buffers() {
+  if [[ -n "${DANAU_PG_SHARED_BUFFERS:-}" ]]; then echo "$DANAU_PG_SHARED_BUFFERS"; return; fi
+  local kb; kb="$(awk '/^MemTotal:/ {print $2}' /proc/meminfo 2>/dev/null || echo 0)"
+  local mb=$((kb / 1024 / 8))
+  ((mb < 128)) && mb=128
+  ((mb > 2048)) && mb=2048
+  echo "${mb}MB"
+}
+
 # Settings and client authentication, rewritten on every start from the current environment.
 pg_write_config() {
-  local owner; owner="$(pg_os_user)"
+  local owner shared_buffers; owner="$(pg_os_user)"
+  shared_buffers="$(pg_shared_buffers)"
   cat >"$PG_DATA/danau.conf" <<EOF
 # Written by scripts/stack/postgres.sh on every start; edit the script, not this file.
 listen_addresses = '127.0.0.1'
@@ -105,6 +116,12 @@ unix_socket_directories = '$PG_SOCKET_DIR'
 unix_socket_permissions = 0777
 password_encryption = 'scram-sha-256'
 max_connections = 200
+# The warehouse's builds write to random pages of large dimensions: with the default 128MB the
+# backends spend their time writing out dirty pages to make room (DANAU_PG_SHARED_BUFFERS overrides).
+shared_buffers = '$shared_buffers'
+# Builds and checks are many short statements over a batch's keys; the planner's estimates for their
+# temporary tables often pass jit_above_cost, and compiling then costs more than the statement saves.
+jit = off
 wal_level = logical
 max_replication_slots = 20
 max_wal_senders = 20

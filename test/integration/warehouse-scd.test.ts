@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
+import { invariantGuard } from '../../activities/warehouse';
 import { seededRandom } from '../../scripts/sample/generator';
 import {
   buildFact,
@@ -794,8 +795,17 @@ describe('fact table', () => {
       for (const check of buildInvariantChecks(spec, 'batch')) out.push(await rows(check.sql));
       return out;
     };
-    assert.deepEqual(await batchChecks(patients, 'patient_id', ['2']), [[], []]);
-    assert.deepEqual(await batchChecks(patients, 'patient_id', ['2', '1']), [[{ patient_id: 1, current_rows: '2' }], [{ patient_id: 1 }]]);
+    // A type-2 dimension's two invariants are one read there, each offending key named with the check it breaks.
+    assert.deepEqual(await batchChecks(patients, 'patient_id', ['2']), [[]]);
+    assert.deepEqual(await batchChecks(patients, 'patient_id', ['2', '1']), [[{ patient_id: 1, _danau_failed_check: 'one_current_version dw.dim_patient_f' }]]);
+    // Two closed versions of one key that overlap: no second current version, an overlap.
+    await client.query(`INSERT INTO dw.dim_patient_f (patient_key, patient_id, city, plan, name, valid_from, valid_to, is_current, row_hash, _danau_change_seq, _danau_batch_id)
+      VALUES ('${'2'.repeat(32)}', 99, 'Bonn', 'basic', 'Zed', '2024-01-01 00:00:00', '2024-03-01 00:00:00', FALSE, '${'0'.repeat(32)}', '${seqText(90)}', 'manual'),
+             ('${'3'.repeat(32)}', 99, 'Kiel', 'basic', 'Zed', '2024-02-01 00:00:00', '2024-04-01 00:00:00', FALSE, '${'0'.repeat(32)}', '${seqText(91)}', 'manual')`);
+    assert.deepEqual(await batchChecks(patients, 'patient_id', ['99', '2']), [[{ patient_id: 99, _danau_failed_check: 'no_overlapping_versions dw.dim_patient_f' }]]);
+    // In a build's transaction the check is a guard that fails the statement, naming the check and the key.
+    const [guarded] = buildInvariantChecks(patients, 'batch');
+    await assert.rejects(client.query(invariantGuard(guarded!, 'patient_id')), /invariant no_overlapping_versions dw\.dim_patient_f violated for 99/);
     assert.deepEqual(await batchChecks(clinics, 'clinic_id', ['8']), [[]]);
     assert.deepEqual(await batchChecks(clinics, 'clinic_id', ['7']), [[{ clinic_id: 7, row_count: '2' }]]);
     assert.deepEqual(await batchChecks(visits, 'visit_id', ['4']), [[{ visit_id: 4, patient_key: 'f'.repeat(32) }], []]);

@@ -51,6 +51,13 @@ describe('warehouse table layout', () => {
       ['CREATE INDEX IF NOT EXISTS IDX ON "dw"."dim_patient" ("patient_id", "valid_from")', 'CREATE INDEX IF NOT EXISTS IDX ON "dw"."fact_visit" ("patient_id")'],
     );
     assert.ok(!ddl.some((sql) => sql.includes('DISTKEY')));
+    // Dimensions leave room on each page for in-place (HOT) updates; facts and change logs do not.
+    const filled = ddl.filter((sql) => sql.startsWith('CREATE TABLE')).map((sql) => [sql.split('\n')[0], sql.includes('WITH (fillfactor = 90)')]);
+    assert.deepEqual(filled, [
+      ['CREATE TABLE IF NOT EXISTS "dw"."dim_patient_changes" (', false],
+      ['CREATE TABLE IF NOT EXISTS "dw"."dim_patient" (', true],
+      ['CREATE TABLE IF NOT EXISTS "dw"."fact_visit" (', false],
+    ]);
     assert.deepEqual(createTargetTable(visits, 'postgres'), ddl, 'the same statements every time (IF NOT EXISTS, stable index names)');
   });
 });
