@@ -20,8 +20,8 @@ import time
 from . import contract, storage
 from .errors import classify
 from .log import log, release_kept, reset_stages, stage_seconds
+from .threads import JOB_TAG, tag_operations
 
-TAG = "danau-lake-job"
 
 
 def plain(value):
@@ -41,10 +41,10 @@ def session(command, remote, session_id):
     spark = SparkSession.builder.remote(url).create()
     # What a killed client of this job left running on the server stops before this one writes.
     try:
-        spark.interruptTag(TAG)
+        spark.interruptTag(JOB_TAG)
     except Exception as err:  # an older server: nothing to interrupt by tag
         log(f"could not interrupt earlier operations: {type(err).__name__}")
-    spark.addTag(TAG)
+    tag_operations(spark)
     return spark
 
 
@@ -69,7 +69,7 @@ def main(argv):
         # Cancelled: stop what this client started on the (shared) engine, then go.
         if spark is not None and args.remote:
             try:
-                spark.interruptTag(TAG)
+                spark.interruptTag(JOB_TAG)
             except Exception:
                 pass
         sys.exit(128 + signum)

@@ -24,6 +24,7 @@ from pyspark.sql import Window
 from pyspark.sql import functions as F
 
 from . import options as hudi
+from . import threads
 from .log import keep, log, stage
 from .options import META_BATCH, META_OP, META_SEQ, META_TS, PARTITION
 from .timeline import FIGURES_KEY, clear_interrupted_creation, completed_instants, instant_of_batch
@@ -306,7 +307,7 @@ def read_stored_for_keys(spark, spec, batch_rows):
     return spark.read.format("hudi").load(base)
 
 
-def apply_changes(spark, spec, rows, done, changelog_done, set_aside, changelog_only_new=False, commit_figures=None, reapply=False):
+def apply_changes(spark, spec, rows, done, changelog_done, set_aside, changelog_only_new=False, commit_figures=None, reapply=False, changelog_alongside=False):
     """The path every change takes into a table, for upsert and replay alike.
 
     rows: typed and in platform time (typed(), to_platform_time()), persisted. done / changelog_done:
@@ -319,6 +320,9 @@ def apply_changes(spark, spec, rows, done, changelog_done, set_aside, changelog_
     reapply: a backfill's batch (see the module docstring): a change equal to the stored row's is
     applied again when the row it makes differs from the stored one; the change log gets only what
     it lacks or holds differently.
+    changelog_alongside: write the change log on a second thread while the table is guarded and
+    written (an upsert: its rerun finishes whichever of the two is missing). A replay writes it first,
+    because a replay's table commit is what says the whole replay is done.
     """
     base = spec["basePath"].rstrip("/")
     batch = spec["batchId"]
@@ -329,20 +333,44 @@ def apply_changes(spark, spec, rows, done, changelog_done, set_aside, changelog_
     with stage("read"):
         tally = rows.agg(F.count(F.lit(1)).alias("read"), F.sum(F.when(F.col("_danau_error") != "", 1).otherwise(0)).alias("bad")).first()
     rows_read, quarantined = int(tally["read"]), int(tally["bad"] or 0)
+    pending_changelog = None
     if changelog and not changelog_done:
-        changes = rows.filter(F.col("_danau_error") == "")
-        if changelog_only_new and completed_instants(changelog):
-            held = spark.read.format("hudi").load(changelog.rstrip("/")).select(*[F.col(f"`{k}`").cast("string").alias(f"_cl_key_{i}") for i, k in enumerate(key)], F.col(META_SEQ).alias("_cl_seq"))
-            same = F.col(CHANGE_SEQ) == F.col("_cl_seq")
-            for i, k in enumerate(key):
-                same = same & F.col(f"`{k}`").cast("string").eqNullSafe(F.col(f"_cl_key_{i}"))
-            changes = changes.join(held, same, "left_anti")
-        if reapply and completed_instants(changelog):
-            changes = changelog_changes_to_rewrite(spark, spec, changes)
-        with stage("changelog"):
-            changelog_done = write_changelog(spark, spec, changes)
-    if done:
-        return {**applied, "changelogInstant": changelog_done}
+
+        def write_the_changelog():
+            changes = rows.filter(F.col("_danau_error") == "")
+            if changelog_only_new and completed_instants(changelog):
+                held = spark.read.format("hudi").load(changelog.rstrip("/")).select(*[F.col(f"`{k}`").cast("string").alias(f"_cl_key_{i}") for i, k in enumerate(key)], F.col(META_SEQ).alias("_cl_seq"))
+                same = F.col(CHANGE_SEQ) == F.col("_cl_seq")
+                for i, k in enumerate(key):
+                    same = same & F.col(f"`{k}`").cast("string").eqNullSafe(F.col(f"_cl_key_{i}"))
+                changes = changes.join(held, same, "left_anti")
+            if reapply and completed_instants(changelog):
+                changes = changelog_changes_to_rewrite(spark, spec, changes)
+            with stage("changelog"):
+                return write_changelog(spark, spec, changes)
+
+        if changelog_alongside:
+            # The change log holds every change that cast, whatever the guard decides, so it can be
+            # written beside the table. Each skips itself when its timeline has the batch, so a job
+            # killed with one committed and not the other finishes the other on the next attempt.
+            pending_changelog = threads.start(spark, write_the_changelog)
+        else:
+            changelog_done = write_the_changelog()
+    try:
+        result = {**applied} if done else apply_to_table(spark, spec, rows, set_aside, commit_figures, reapply, rows_read, quarantined, changelog_done)
+    except BaseException:
+        threads.settle(pending_changelog)
+        raise
+    if pending_changelog is not None:
+        changelog_done = pending_changelog.result()
+    return {**result, "changelogInstant": changelog_done}
+
+
+def apply_to_table(spark, spec, rows, set_aside, commit_figures, reapply, rows_read, quarantined, changelog_done):
+    """apply_changes' table half: the guard, what it sets aside, the tombstones, the table's commit."""
+    base = spec["basePath"].rstrip("/")
+    batch = spec["batchId"]
+    key = spec["primaryKey"]
 
     bad = rows.filter(F.col("_danau_error") != "")
     good = latest_per_key(rows.filter(F.col("_danau_error") == ""), key)
@@ -499,8 +527,8 @@ def run_upsert(spark, spec):
     base = spec["basePath"].rstrip("/")
     batch = spec["batchId"]
     changelog = spec.get("changelogBasePath")
-    # The change log is written first and the table second, each skipped when its timeline already
-    # has the batch: a job killed between the two finishes the second on the next attempt.
+    # The change log and the table are written side by side, each skipped when its timeline already
+    # has the batch: a job killed with one of the two committed finishes the other on the next attempt.
     with stage("timeline"):
         done = instant_of_batch(base, batch)
         changelog_done = instant_of_batch(changelog, batch) if changelog else None
@@ -510,5 +538,5 @@ def run_upsert(spark, spec):
 
     reapply = bool(spec.get("reapply"))
     rows = keep(to_platform_time(typed(read_batch(spark, spec), spec), spec))
-    result = apply_changes(spark, spec, rows, done, changelog_done, reapply_set_aside(spec) if reapply else upsert_set_aside(spec), reapply=reapply)
+    result = apply_changes(spark, spec, rows, done, changelog_done, reapply_set_aside(spec) if reapply else upsert_set_aside(spec), reapply=reapply, changelog_alongside=True)
     return {**result, "seconds": round(time.time() - started, 3)}

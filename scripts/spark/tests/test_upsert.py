@@ -116,6 +116,20 @@ def test_upsert_guards_order_quarantines_and_is_idempotent(spark, scratch, remot
     assert pulled["rows"] == 7 and type(pulled["rows"]) is int
     assert spark.read.parquet(pulled["outputUri"]).count() == 7
 
+    # The table and its change log are written side by side. A job killed after the table's commit and
+    # before the change log's (made here by sending the first run's change log elsewhere): the rerun
+    # finds the table's commit, leaves the table alone and writes only the change log.
+    third = raw_file(spark, f"{scratch}/raw/3", [change("U", 12, 4, "e", "41", 3), change("I", 13, 5, "f", "50", 3)])
+    elsewhere = {**spec_for(scratch, third, "batch-3"), "changelogBasePath": f"{scratch}/lake/elsewhere__changelog"}
+    code, first_try = run("upsert", elsewhere, scratch, remote, "b3")
+    assert code == 0 and first_try["instant"] and first_try["rowsUpserted"] == 2, first_try
+    table_timeline = timeline.completed_instants(f"{scratch}/lake/odd_table")
+    code, rerun = run("upsert", spec_for(scratch, third, "batch-3"), scratch, remote, "b3-again")
+    assert code == 0, rerun
+    assert rerun["alreadyApplied"] is True and rerun["instant"] == first_try["instant"] and rerun["changelogInstant"], rerun
+    assert timeline.completed_instants(f"{scratch}/lake/odd_table") == table_timeline
+    assert spark.read.format("hudi").load(f"{scratch}/lake/odd_table__changelog").count() == 9
+
 
 def test_a_bad_spec_is_reported_as_such_without_touching_the_table(scratch, remote):
     spec = spec_for(scratch, [], "batch-x")
