@@ -30,7 +30,11 @@ export interface ModelBuildResult {
   pull: ModelPull;
   /** false when the pull was empty and the model already existed. */
   built: boolean;
-  /** The warehouse catalog's estimate of the model's rows after the build (no COUNT(*) of the whole table); null before its first ANALYZE. */
+  /**
+   * The warehouse's own count of the model's live rows (queryEstimatedRows; no COUNT(*) of the whole
+   * table). It may lag the build by seconds (PostgreSQL flushes its statistics when a session goes
+   * idle); null when the warehouse has none.
+   */
   rowsEstimate: number | null;
 }
 
@@ -45,9 +49,9 @@ export interface ReportingRefreshResult {
 
 /** One model's build in a few words, for a step's detail. */
 export function describeModelBuild(m: ModelBuildResult): string {
-  // A build reads the catalog's estimate, not COUNT(*): counting would read the whole table.
-  const rows = m.rowsEstimate === null || m.rowsEstimate === undefined ? 'rows not yet estimated' : `about ${m.rowsEstimate} row(s)`;
-  return `${m.model}: ${m.pull.rows} change(s), ${rows}`;
+  // No row count: a COUNT(*) would read the whole table, and the warehouse's own count (rowsEstimate)
+  // may not have caught up with the build yet.
+  return `${m.model}: ${m.pull.rows} change(s)${m.built ? '' : ', nothing to build'}`;
 }
 
 /** One refresh in a sentence, for a step's detail. */

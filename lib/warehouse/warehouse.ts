@@ -50,21 +50,22 @@ export async function queryExistingRelations(warehouse: Pick<Warehouse, 'query'>
 }
 
 /**
- * The catalog's estimate of a table's rows (pg_class.reltuples, kept by ANALYZE and autovacuum on
- * PostgreSQL, by ANALYZE on Redshift): what a build reports instead of a COUNT(*), which would read
- * the whole table after a build that touched a batch of it. NULL when the table was never analyzed.
+ * The warehouse's own count of a table's live rows, kept as rows are written: PostgreSQL's
+ * statistics (`pg_stat_user_tables.n_live_tup`, up to date when a transaction ends), Redshift's
+ * `svv_table_info.estimated_visible_rows`. What a build reports instead of a COUNT(*), which would
+ * read the whole table after a build that touched a batch of it.
  */
-export function estimatedRowsSql(schema: string, name: string): string {
-  return (
-    'SELECT c.reltuples AS estimate FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace ' +
-    `WHERE n.nspname = ${identifierLiteral(schema)} AND c.relname = ${identifierLiteral(name)}`
-  );
+export function estimatedRowsSql(kind: Warehouse['kind'], schema: string, name: string): string {
+  return kind === 'postgres'
+    ? `SELECT n_live_tup AS estimate FROM pg_catalog.pg_stat_user_tables WHERE schemaname = ${identifierLiteral(schema)} AND relname = ${identifierLiteral(name)}`
+    : `SELECT estimated_visible_rows AS estimate FROM svv_table_info WHERE "schema" = ${identifierLiteral(schema)} AND "table" = ${identifierLiteral(name)}`;
 }
 
-/** estimatedRowsSql on any warehouse: the estimate, or null when there is none yet. */
-export async function queryEstimatedRows(warehouse: Pick<Warehouse, 'query'>, schema: string, name: string, options: RunOptions): Promise<number | null> {
-  const [row] = await warehouse.query(estimatedRowsSql(schema, name), options);
-  const estimate = Number(row?.estimate ?? -1);
+/** estimatedRowsSql on any warehouse: the estimate, or null when the warehouse has none. */
+export async function queryEstimatedRows(warehouse: Pick<Warehouse, 'kind' | 'query'>, schema: string, name: string, options: RunOptions): Promise<number | null> {
+  const [row] = await warehouse.query(estimatedRowsSql(warehouse.kind, schema, name), options);
+  if (row?.estimate === null || row?.estimate === undefined) return null;
+  const estimate = Number(row.estimate);
   return Number.isFinite(estimate) && estimate >= 0 ? Math.round(estimate) : null;
 }
 
