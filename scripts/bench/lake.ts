@@ -575,7 +575,7 @@ class Bench {
     const logFile = this.logFile(`plain-${table.tableName}-${label}`);
     const sampler = this.sampler();
     const started = wallClock();
-    const failure = await this.runJob(PLAIN_UPSERT_SCRIPT, ['--spec', `s3://${this.bucket}/${at.specKey}`, '--base-path', basePath], `bench-plain-${table.tableName}-${label}-${this.stamp}`, logFile, engine, sampler);
+    const failure = await this.runJob(PLAIN_UPSERT_SCRIPT, ['--spec', `s3://${this.bucket}/${at.specKey}`, '--base-path', basePath, '--rows', String(rows)], `bench-plain-${table.tableName}-${label}-${this.stamp}`, logFile, engine, sampler);
     const wallSeconds = (wallClock() - started) / 1000;
     const figures: RunFigures = { ok: failure === null, rows, wallSeconds, appSeconds: null, jobSeconds: null, contention: sampler.stop(), logFile };
     return failure ? { ...figures, error: `plain Hudi upsert: ${failure} (log: ${logFile})` } : figures;

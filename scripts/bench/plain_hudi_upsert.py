@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 from danau_lake import options as hudi  # noqa: E402
 from danau_lake import storage  # noqa: E402
 from danau_lake.cli import session  # noqa: E402
-from danau_lake.upsert import read_batch, to_platform_time, typed  # noqa: E402
+from danau_lake.upsert import read_batch, sized_for, to_platform_time, typed  # noqa: E402
 
 
 def main(argv):
@@ -30,10 +30,12 @@ def main(argv):
     parser.add_argument("--base-path", required=True)
     parser.add_argument("--remote")
     parser.add_argument("--session-id")
+    parser.add_argument("--rows", type=int, required=True, help="the batch's rows: sizes the write as Danau's job sizes its own (sized_for), without a count")
     args = parser.parse_args(argv)
     started = time.time()
     spec = json.loads(storage.read_text(args.spec))
     spark = session("plain-upsert", args.remote, args.session_id)
+    spec = sized_for(spark, spec, args.rows)
     from pyspark.sql import functions as F
 
     rows = to_platform_time(typed(read_batch(spark, spec), spec), spec)

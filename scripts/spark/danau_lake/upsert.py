@@ -307,6 +307,23 @@ def read_stored_for_keys(spark, spec, batch_rows):
     return spark.read.format("hudi").load(base)
 
 
+# Rows per task for a large batch (a first load, a backfill). The small-batch settings run 2 tasks
+# per shuffle, which for millions of rows means blocks of a gigabyte: Hudi's write holds a task's
+# records in memory, and a cached frame's spilled partition is read back whole.
+ROWS_PER_TASK = 250_000
+
+
+def sized_for(spark, spec, rows):
+    """The spec with its write parallelism raised for a batch of `rows`, and the session's shuffle
+    partitions with it; the spec as it is for a small batch."""
+    tasks = -(-rows // ROWS_PER_TASK)
+    if tasks <= int(spec.get("parallelism") or 2):
+        return spec
+    spark.conf.set("spark.sql.shuffle.partitions", str(tasks))
+    log(f"batch {spec['batchId']}: {rows} rows, {tasks} tasks per shuffle and write")
+    return {**spec, "parallelism": tasks}
+
+
 def apply_changes(spark, spec, rows, done, changelog_done, set_aside, changelog_only_new=False, commit_figures=None, reapply=False, changelog_alongside=False):
     """The path every change takes into a table, for upsert and replay alike.
 
@@ -333,6 +350,7 @@ def apply_changes(spark, spec, rows, done, changelog_done, set_aside, changelog_
     with stage("read"):
         tally = rows.agg(F.count(F.lit(1)).alias("read"), F.sum(F.when(F.col("_danau_error") != "", 1).otherwise(0)).alias("bad")).first()
     rows_read, quarantined = int(tally["read"]), int(tally["bad"] or 0)
+    spec = sized_for(spark, spec, rows_read)
     pending_changelog = None
     if changelog and not changelog_done:
 

@@ -1,4 +1,4 @@
-"""Pure parts: the contract check and the error classification."""
+"""Pure parts: the contract check, the error classification and the sizing of a batch."""
 
 import json
 
@@ -65,3 +65,28 @@ def test_the_engine_refuses_calls_that_do_not_come_from_this_machine(remote):
     finally:
         outsider.stop()
     assert "this machine only" in str(err.value) or "PERMISSION_DENIED" in str(err.value), str(err.value)[:500]
+
+
+class _Conf:
+    def __init__(self):
+        self.values = {}
+
+    def set(self, key, value):
+        self.values[key] = value
+
+
+class _Session:
+    def __init__(self):
+        self.conf = _Conf()
+
+
+def test_a_large_batch_gets_tasks_in_proportion_and_a_small_one_is_left_as_it_is():
+    from danau_lake.upsert import ROWS_PER_TASK, sized_for
+
+    spec = {"batchId": "b"}
+    small = _Session()
+    assert sized_for(small, spec, 2 * ROWS_PER_TASK) is spec and small.conf.values == {}
+    large = _Session()
+    sized = sized_for(large, spec, 5_000_000)
+    assert sized["parallelism"] == 5_000_000 // ROWS_PER_TASK and "parallelism" not in spec
+    assert large.conf.values == {"spark.sql.shuffle.partitions": str(sized["parallelism"])}
