@@ -33,9 +33,10 @@ export interface ModelBuildResult {
   /**
    * The warehouse's own count of the model's live rows (queryEstimatedRows; no COUNT(*) of the whole
    * table). It may lag the build by seconds (PostgreSQL flushes its statistics when a session goes
-   * idle); null when the warehouse has none.
+   * idle); null when the warehouse has none, absent from results recorded before it existed (they
+   * held rowsAfter, which nothing reads now).
    */
-  rowsEstimate: number | null;
+  rowsEstimate?: number | null;
 }
 
 export interface ReportingRefreshResult {

@@ -543,7 +543,7 @@ models
         args,
       })) as BuildModelsResult;
       for (const m of result.models) {
-        print(`  ${m.model.padEnd(24)} ${m.pull.rows} change(s) pulled (${m.pull.beginInstant} → ${m.pull.endInstant ?? '-'})${m.pull.fullComparison ? ' FULL COMPARISON: the start instant was cleaned' : ''}${m.rowsEstimate === null ? '' : `; the table holds about ${m.rowsEstimate} rows (the warehouse's count, which may lag)`}`);
+        print(`  ${m.model.padEnd(24)} ${m.pull.rows} change(s) pulled (${m.pull.beginInstant} → ${m.pull.endInstant ?? '-'})${m.pull.fullComparison ? ' FULL COMPARISON: the start instant was cleaned' : ''}${typeof m.rowsEstimate === 'number' ? `; the table holds about ${m.rowsEstimate} rows (the warehouse's count, which may lag)` : ''}`);
       }
       for (const r of result.reporting) print(`  ${r.name.padEnd(24)} ${r.kind} ${r.skipped === null ? `refreshed: ${r.rows} rows` : `skipped: ${r.skipped}`}`);
     });
